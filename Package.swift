@@ -1,0 +1,104 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "cryptometrics",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cryptometrics", targets: ["cryptometrics"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Domain types and statistics: pure values and math, no I/O.
+        .target(name: "MetricsCore"),
+        // The store protocol and its SQLite implementation.
+        .target(
+            name: "MetricsStore",
+            dependencies: [
+                "MetricsCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // One adapter per upstream, the simulated source and the poller.
+        .target(
+            name: "QuoteSources",
+            dependencies: [
+                "MetricsCore",
+                "MetricsStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Routes, JSON shapes and the OpenAPI document.
+        .target(
+            name: "MetricsAPI",
+            dependencies: [
+                "MetricsCore",
+                "MetricsStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        // The executable: command line, configuration and service wiring.
+        .executableTarget(
+            name: "cryptometrics",
+            dependencies: [
+                "MetricsCore",
+                "MetricsStore",
+                "QuoteSources",
+                "MetricsAPI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Local stand-ins for the exchanges, speaking their wire formats on 127.0.0.1.
+        .target(
+            name: "FakeUpstream",
+            dependencies: [
+                "MetricsCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Tests/FakeUpstream"
+        ),
+        .testTarget(name: "MetricsCoreTests", dependencies: ["MetricsCore"]),
+        .testTarget(
+            name: "MetricsStoreTests",
+            dependencies: ["MetricsCore", "MetricsStore"]
+        ),
+        .testTarget(
+            name: "QuoteSourcesTests",
+            dependencies: [
+                "MetricsCore", "MetricsStore", "QuoteSources", "FakeUpstream",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "MetricsAPITests",
+            dependencies: [
+                "MetricsCore", "MetricsStore", "MetricsAPI",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "cryptometricsTests",
+            dependencies: [
+                "cryptometrics", "MetricsCore", "MetricsStore", "QuoteSources", "FakeUpstream",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+    ]
+)

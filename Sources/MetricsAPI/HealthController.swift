@@ -1,0 +1,21 @@
+import Hummingbird
+import MetricsStore
+
+/// Probes for orchestrators: `/healthz` says the process answers, `/readyz` that it can also read
+/// its database and so serve the API.
+struct HealthController<Store: MetricStore> {
+    let store: Store
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        router.get("healthz") { _, _ in JSONBody.response(["status": "ok"]) }
+        router.get("readyz") { _, context in
+            do {
+                try await store.checkReadable()
+                return JSONBody.response(["status": "ready"])
+            } catch {
+                context.logger.warning("not ready: \(error)")
+                return JSONBody.response(ErrorBody(error: "The database cannot be read: \(error)"), status: .serviceUnavailable)
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import MetricsCore
+
+/// Where samples are kept: the seam between the poller and importer that write and the API that
+/// reads, so that SQLite (one machine) and PostgreSQL (several) are interchangeable.
+///
+/// Implementations are safe to share between tasks, and several processes may write to the same
+/// database at once (`cryptometrics poll` beside `cryptometrics serve --no-poll`). Metric ids are
+/// assigned once, in creation order, and never change.
+public protocol MetricStore: Sendable {
+    /// Every metric, ascending by id.
+    func metrics() async throws -> [Metric]
+
+    /// The metrics for `keys`, created with new ids where they do not exist yet.
+    func metrics(for keys: [MetricKey]) async throws -> [MetricKey: Metric]
+
+    /// Stores one value per metric, all at one timestamp, in one transaction (a poll cycle), creating
+    /// metrics that do not exist. A value already stored for a metric at that timestamp is kept.
+    /// Returns how many samples were added. Once it returns, the samples survive a crash.
+    @discardableResult
+    func record(_ values: [MetricKey: Double], at timestamp: Timestamp) async throws -> Int
+
+    /// Stores every row that `produce` hands to its `insert` callback in one transaction: all of them,
+    /// or none when `produce` or an insert throws. Rows whose metric already has a sample at that
+    /// timestamp are skipped and counted. Built for bulk loads of millions of rows.
+    func importSamples(
+        _ produce: (_ insert: (SampleRow) throws -> Void) throws -> Void
+    ) async throws -> ImportSummary
+
+    /// One metric's samples in `range` and the standard deviations of its peers, from one snapshot;
+    /// `nil` when no metric has this id.
+    func window(of id: Int64, in range: TimeRange) async throws -> MetricWindow?
+
+    /// The newest timestamp stored for each of `keys` that has any sample.
+    func latestTimestamps(of keys: [MetricKey]) async throws -> [MetricKey: Timestamp]
+
+    /// Throws when the database cannot be read, for readiness checks.
+    func checkReadable() async throws
+}
+
+/// What a bulk import did.
+public struct ImportSummary: Hashable, Sendable {
+    /// Rows stored.
+    public var inserted: Int
+    /// Rows skipped because their metric already had a sample at that timestamp.
+    public var duplicates: Int
+    /// Metrics created because a row named them first.
+    public var metricsCreated: Int
+
+    public init(inserted: Int = 0, duplicates: Int = 0, metricsCreated: Int = 0) {
+        self.inserted = inserted
+        self.duplicates = duplicates
+        self.metricsCreated = metricsCreated
+    }
+}

@@ -1,0 +1,19 @@
+import MetricsCore
+
+/// What one poll cycle did: logged as one line, and returned to tests.
+public struct CycleReport: Sendable {
+    /// The one timestamp every sample of the cycle carries.
+    public let timestamp: Timestamp
+    /// Quotes received, with the upstream that served each.
+    public let quotes: [Ticker: (quote: Quote, upstream: String)]
+    /// Tickers no upstream could serve, with each upstream's reason in the order tried.
+    public let failures: [Ticker: [(upstream: String, error: UpstreamError)]]
+    /// Samples stored.
+    public let stored: Int
+    /// Set when the quotes could not be stored.
+    public let storeError: String?
+    public let duration: Duration
+
+    /// True when not a single upstream answered for any ticker.
+    public var nothingAnswered: Bool { quotes.isEmpty && !failures.isEmpty }
+}

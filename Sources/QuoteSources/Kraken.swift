@@ -1,0 +1,124 @@
+import MetricsCore
+
+/// Kraken's public REST API: `GET /0/public/Ticker?pair=XBTUSD,ETHUSD,...`, all pairs in one request.
+///
+/// Price is `c[0]` (last trade closed), volume `v[1]` (last 24 hours, base asset), both decimal
+/// strings. Kraken names some assets its own way (XBT for BTC, XDG for DOGE) and keys its answer by
+/// its own pair names (`XXBTZUSD`, `XDGUSD`, `USDTZUSD`), which ``KrakenPairNames`` maps back. An
+/// unknown pair fails Kraken's whole request with `EQuery:Unknown asset pair`; the adapter then asks
+/// for each pair alone, so that one misconfigured pair does not silence the others.
+public struct KrakenUpstream: QuoteUpstream {
+    public static let defaultBaseURL = "https://api.kraken.com"
+
+    public let name = "kraken"
+    public let baseURL: String
+    let http: UpstreamHTTPClient
+
+    public init(baseURL: String = Self.defaultBaseURL, http: UpstreamHTTPClient) {
+        self.baseURL = baseURL.trimmingTrailingSlash
+        self.http = http
+    }
+
+    public var endpointDescription: String { "\(baseURL)/0/public/Ticker" }
+
+    public func quotes(for tickers: [Ticker], at timestamp: Timestamp) async -> [Ticker: Result<Quote, UpstreamError>] {
+        guard !tickers.isEmpty else { return [:] }
+        do throws(UpstreamError) {
+            let answer = try await request(tickers)
+            return Dictionary(
+                uniqueKeysWithValues: tickers.map { ticker in
+                    (ticker, Result { () throws(UpstreamError) in try answer.quote(for: ticker.pair) })
+                }
+            )
+        } catch .unknownPair where tickers.count > 1 {
+            // Find the culprit: ask for each pair alone.
+            let results = await boundedConcurrentMap(tickers, limit: 4) { ticker in
+                (ticker, await quotes(for: [ticker], at: timestamp)[ticker]!)
+            }
+            return Dictionary(uniqueKeysWithValues: results)
+        } catch {
+            return Dictionary(uniqueKeysWithValues: tickers.map { ($0, .failure(error)) })
+        }
+    }
+
+    private func request(_ tickers: [Ticker]) async throws(UpstreamError) -> KrakenTickerAnswer {
+        let pairs = tickers.map { KrakenPairNames.requestName(for: $0.pair) }.joined(separator: ",")
+        let (status, body) = try await http.get("\(baseURL)/0/public/Ticker?pair=\(pairs)")
+        return try KrakenTickerAnswer(status: status, body: body.readableBytesView, asked: pairs)
+    }
+}
+
+/// The `result` object of a Ticker answer, keyed by Kraken's pair names.
+struct KrakenTickerAnswer {
+    let entries: [String: JSONValue]
+
+    /// Reads an answer to a request for `asked` (the `?pair=` list). Kraken reports its errors in
+    /// the body's `error` array, with 200 and sometimes with an error status.
+    init(status: Int, body: some Collection<UInt8>, asked: String) throws(UpstreamError) {
+        let document = try? JSONValue.parse(body, upstream: "kraken")
+        if let errors = document?["error"]?.strings, !errors.isEmpty {
+            if errors.contains(where: { $0.hasPrefix("EQuery:Unknown asset pair") }) {
+                throw .unknownPair(asked)
+            }
+            throw .exchangeError(errors.joined(separator: "; "))
+        }
+        try UpstreamHTTPClient.requireSuccess(status, body)
+        guard let result = try document.orParsing(body, upstream: "kraken")["result"]?.object else {
+            throw .malformedBody("Kraken's answer has no \"result\" object")
+        }
+        entries = result
+    }
+
+    func quote(for pair: CurrencyPair) throws(UpstreamError) -> Quote {
+        guard let (key, entry) = entries.first(where: { KrakenPairNames.matches($0.key, pair) }) else {
+            throw .malformedBody("Kraken's answer has no entry for \(pair) (keys: \(entries.keys.sorted().joined(separator: ", ")))")
+        }
+        return try Quote(
+            price: (entry["c"]?[0]).decimal("result.\(key).c[0]"),
+            volume: (entry["v"]?[1]).decimal("result.\(key).v[1]")
+        )
+    }
+}
+
+/// Kraken's asset and pair names, which differ from everyone else's.
+enum KrakenPairNames {
+    /// Kraken's codes for assets whose common code differs.
+    private static let krakenCodes = ["BTC": "XBT", "DOGE": "XDG"]
+    private static let commonCodes = ["XBT": "BTC", "XDG": "DOGE"]
+
+    /// Kraken's older assets carry an X (crypto) or Z (fiat) prefix in answer keys: `XXBTZUSD`.
+    private static let prefixedAssets: [String: String] = [
+        "XXBT": "BTC", "XETH": "ETH", "XLTC": "LTC", "XXDG": "DOGE", "XXRP": "XRP", "XXLM": "XLM",
+        "XETC": "ETC", "XXMR": "XMR", "XZEC": "ZEC", "XMLN": "MLN", "XREP": "REP",
+        "ZUSD": "USD", "ZEUR": "EUR", "ZGBP": "GBP", "ZJPY": "JPY", "ZCAD": "CAD", "ZAUD": "AUD", "ZCHF": "CHF",
+    ]
+
+    /// The name to put in `?pair=`: Kraken's codes, no separator (`XBTUSD`, `XDGUSD`).
+    static func requestName(for pair: CurrencyPair) -> String {
+        (krakenCodes[pair.base] ?? pair.base) + (krakenCodes[pair.quote] ?? pair.quote)
+    }
+
+    /// Whether an answer key (`XXBTZUSD`, `XBTUSD`, `XDGUSD`, `USDTZUSD`, `MANAUSD`) is `pair`.
+    static func matches(_ key: String, _ pair: CurrencyPair) -> Bool {
+        if key == requestName(for: pair) || key == pair.symbol { return true }
+        for split in key.indices.dropFirst() {
+            let base = normalized(String(key[..<split]))
+            let quote = normalized(String(key[split...]))
+            if base == pair.base && quote == pair.quote { return true }
+        }
+        return false
+    }
+
+    private static func normalized(_ asset: String) -> String {
+        if let common = prefixedAssets[asset] { return common }
+        return commonCodes[asset] ?? asset
+    }
+}
+
+extension String {
+    var trimmingTrailingSlash: String {
+        var text = self
+        while text.hasSuffix("/") { text.removeLast() }
+        return text
+    }
+}

@@ -1,0 +1,50 @@
+import Hummingbird
+import Logging
+import MetricsAPI
+import MetricsCore
+import MetricsStore
+import QuoteSources
+import ServiceLifecycle
+
+/// Builds the whole service from settings: the store (schema migrated before the server accepts
+/// traffic), the router over it, and the poller as a service beside the server unless polling is
+/// off. The `serve` command and the integration tests both start the service through here.
+func buildApplication(
+    _ settings: Settings,
+    logger: Logger,
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) throws -> some ApplicationProtocol {
+    let store = try openStore(settings, logger: logger)
+    var services: [any Service] = []
+    if settings.poll {
+        services.append(buildPoller(settings, store: store, logger: logger))
+    } else {
+        logger.info("polling is off (--no-poll): serving what other processes store in \(settings.databasePath)")
+    }
+    return Application(
+        router: buildRouter(store: store),
+        configuration: ApplicationConfiguration(
+            address: .hostname(settings.host, port: settings.port),
+            serverName: "cryptometrics"
+        ),
+        services: services,
+        onServerRunning: { channel in
+            let port = channel.localAddress?.port ?? settings.port
+            logger.info("serving the API on http://\(settings.host):\(port) (try /metrics; the API is described at /openapi.json)")
+            await onServerRunning(port)
+        },
+        logger: logger
+    )
+}
+
+/// The poller for `settings` over `store`.
+func buildPoller<Store: MetricStore>(_ settings: Settings, store: Store, logger: Logger) -> Poller<Store> {
+    Poller(plan: settings.pollPlan, upstreams: settings.makeUpstreams(), store: store, logger: logger)
+}
+
+/// Opens the SQLite store, creating the file and its schema on first start.
+func openStore(_ settings: Settings, logger: Logger) throws -> SQLiteMetricStore {
+    let store = try SQLiteMetricStore(path: settings.databasePath)
+    logger.info("database: \(settings.databasePath) (SQLite, WAL)")
+    return store
+}

@@ -1,0 +1,79 @@
+import Logging
+import MetricsCore
+import QuoteSources
+
+/// Everything the service needs to know, resolved from flags, environment, config file and
+/// defaults (in that order of precedence) and validated: an invalid value never gets this far.
+struct Settings: Sendable {
+    enum Source: String, CaseIterable, Sendable {
+        /// The exchanges' public APIs (or whatever `upstreams.<name>.base_url` points at).
+        case exchanges
+        /// The built-in simulation, for offline demos.
+        case simulated
+    }
+
+    /// One configured exchange market list entry.
+    struct Market: Hashable, Sendable {
+        let ticker: Ticker
+        /// Upstreams in order of preference; empty means the one named after the exchange.
+        let upstreams: [UpstreamKind]
+    }
+
+    /// Per-upstream overrides.
+    struct Upstream: Hashable, Sendable {
+        var baseURL: String?
+        var apiKey: String?
+        var timeoutSeconds: Double?
+    }
+
+    var host = "127.0.0.1"
+    var port = 8080
+    var databasePath = "cryptometrics.sqlite"
+    var source = Source.exchanges
+    var poll = true
+    var pollIntervalSeconds: Double = 60
+    var metrics: [MetricType] = [.price, .volume]
+    var markets: [Market] = Settings.defaultMarkets
+    var upstreams: [UpstreamKind: Upstream] = [:]
+    var logLevel = Logger.Level.info
+
+    /// The original app's market list: 10 tickers, 20 metrics.
+    static let defaultMarkets: [Market] = {
+        let lists = [
+            ("KRAKEN", ["BTCUSD", "ETHUSD", "LTCUSD", "MANAUSD", "DOGEUSD", "USDTUSD"]),
+            ("ZONDA", ["BTCUSD", "ETHUSD", "LTCUSD", "USDTUSD"]),
+        ]
+        return lists.flatMap { exchange, pairs in
+            pairs.map { Market(ticker: try! Ticker(parsing: "\(exchange):\($0)"), upstreams: []) }
+        }
+    }()
+
+    /// The poller's plan for these settings: with `--source simulated` every market is simulated.
+    var pollPlan: PollPlan {
+        PollPlan(
+            markets: markets.map { market in
+                let order: [UpstreamKind] =
+                    source == .simulated
+                    ? [.simulated]
+                    : (market.upstreams.isEmpty ? [UpstreamKind.serving(exchange: market.ticker.exchange)!] : market.upstreams)
+                return PollPlan.Market(ticker: market.ticker, upstreams: order.map(\.rawValue))
+            },
+            metrics: metrics,
+            interval: .milliseconds(Int64((pollIntervalSeconds * 1000).rounded()))
+        )
+    }
+
+    /// The adapters the plan names, configured.
+    func makeUpstreams() -> [any QuoteUpstream] {
+        let used = Set(pollPlan.markets.flatMap(\.upstreams)).compactMap(UpstreamKind.init(rawValue:))
+        return used.map { kind in
+            let overrides = upstreams[kind] ?? Upstream()
+            let timeout = overrides.timeoutSeconds ?? min(10, max(1, pollIntervalSeconds * 0.8))
+            return kind.makeUpstream(
+                baseURL: overrides.baseURL,
+                apiKey: overrides.apiKey,
+                http: UpstreamHTTPClient(timeout: .milliseconds(Int64(timeout * 1000)))
+            )
+        }
+    }
+}
