@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Domain types and statistics: pure values and math, no I/O.
@@ -68,18 +69,21 @@ let package = Package(
             dependencies: [
                 "MetricsCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             path: "Tests/FakeUpstream"
         ),
+        // Helpers every test target shares: temporary directories, polling with a deadline.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MetricsCoreTests", dependencies: ["MetricsCore"]),
         .testTarget(
             name: "MetricsStoreTests",
-            dependencies: ["MetricsCore", "MetricsStore"]
+            dependencies: ["MetricsCore", "MetricsStore", "TestSupport"]
         ),
         .testTarget(
             name: "QuoteSourcesTests",
             dependencies: [
-                "MetricsCore", "MetricsStore", "QuoteSources", "FakeUpstream",
+                "MetricsCore", "MetricsStore", "QuoteSources", "FakeUpstream", "TestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -88,14 +92,14 @@ let package = Package(
         .testTarget(
             name: "MetricsAPITests",
             dependencies: [
-                "MetricsCore", "MetricsStore", "MetricsAPI",
+                "MetricsCore", "MetricsStore", "MetricsAPI", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(
             name: "cryptometricsTests",
             dependencies: [
-                "cryptometrics", "MetricsCore", "MetricsStore", "QuoteSources", "FakeUpstream",
+                "cryptometrics", "MetricsCore", "MetricsStore", "QuoteSources", "FakeUpstream", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

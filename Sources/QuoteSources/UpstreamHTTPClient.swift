@@ -37,7 +37,9 @@ public struct UpstreamHTTPClient: Sendable {
                     return (Int(response.status.code), body)
                 }
                 group.addTask {
-                    try await Task.sleep(for: timeout)
+                    // A little after the client's own deadline, so that its more precise error
+                    // (connection refused, say) wins when there is one.
+                    try await Task.sleep(for: timeout + .milliseconds(200))
                     return nil
                 }
                 defer { group.cancelAll() }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import MetricsCore
@@ -39,6 +40,7 @@ public final class FakeUpstream: Sendable {
         var cryptowatch: [String: (price: Double, volume: Double)] = [:]
         var behaviours: [Route: Behaviour] = [:]
         var requests: [String] = []
+        var apiKeys: [String] = []
     }
 
     public init() {}
@@ -64,6 +66,9 @@ public final class FakeUpstream: Sendable {
 
     /// Every request served so far, as `path?query`.
     public var requests: [String] { state.withLock { $0.requests } }
+
+    /// The `X-CW-API-Key` header of every request that had one.
+    public var apiKeys: [String] { state.withLock { $0.apiKeys } }
 
     /// Runs the fake on 127.0.0.1 on a free port for the duration of `body`, which gets its base URL.
     public func withRunning<Result: Sendable>(_ body: @Sendable (String) async throws -> Result) async throws -> Result {
@@ -91,6 +96,7 @@ public final class FakeUpstream: Sendable {
     private func behaviour(_ route: Route, _ request: Request) -> Behaviour {
         state.withLock { state in
             state.requests.append(request.uri.description)
+            if let key = request.headers[HTTPField.Name("X-CW-API-Key")!] { state.apiKeys.append(key) }
             return state.behaviours[route] ?? .normal
         }
     }
