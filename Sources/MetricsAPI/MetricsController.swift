@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import MetricsCore
 import MetricsStore
@@ -21,7 +22,9 @@ struct MetricsController<Store: MetricStore> {
     }
 
     @Sendable func detail(_ request: Request, context: some RequestContext) async throws -> Response {
-        let text = context.parameters.get("id") ?? ""
+        // Decoded as Flask decoded it, so that `/metrics/%20` echoes " " in the 400 body.
+        let raw = context.parameters.get("id") ?? ""
+        let text = raw.removingPercentEncoding ?? raw
         let id = try Self.metricID(text)
         let range = TimeRange(last: Self.historyWindowSeconds, endingAt: now())
         guard let id, let window = try await store.window(of: id, in: range) else {

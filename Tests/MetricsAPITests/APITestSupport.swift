@@ -1,0 +1,49 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import MetricsAPI
+import MetricsCore
+import MetricsStore
+import TestSupport
+
+/// A router over a temporary SQLite store, with the clock fixed at `now`.
+struct APIHarness {
+    static let now = try! Timestamp(rfc3339: "2026-11-25T12:00:00Z")
+
+    let store: SQLiteMetricStore
+
+    static func with(_ body: (APIHarness) async throws -> Void) async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("api.sqlite").path)
+            try await body(APIHarness(store: store))
+        }
+    }
+
+    /// Stores `values` for `ticker`'s `type`, one sample a minute ending `endingSecondsAgo` before now.
+    func store(_ ticker: String, _ type: MetricType, _ values: [Double], endingSecondsAgo: Double = 0) async throws {
+        let key = MetricKey(ticker: try Ticker(parsing: ticker), type: type)
+        for (index, value) in values.enumerated() {
+            let offset = -endingSecondsAgo - Double(values.count - 1 - index) * 60
+            try await store.record([key: value], at: Self.now.adding(seconds: offset))
+        }
+    }
+
+    func id(_ ticker: String, _ type: MetricType) async throws -> Int64 {
+        let key = MetricKey(ticker: try Ticker(parsing: ticker), type: type)
+        return try await store.metrics().first { $0.key == key }!.id
+    }
+
+    /// Runs `body` with a client that sends requests straight to the router.
+    func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let app = Application(router: buildRouter(store: store, now: { Self.now }))
+        try await app.test(.router, body)
+    }
+}
+
+extension TestResponse {
+    var json: JSONValue {
+        get throws { try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)) }
+    }
+
+    var text: String { String(buffer: body) }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import HummingbirdTesting
+import MetricsAPI
+import MetricsCore
+import Testing
+
+/// Keeps `/openapi.json` true: real responses of every route, success and error, must validate
+/// against the schema the document gives for that path and status.
+@Suite struct OpenAPIConformanceTests {
+    let document = try! JSONDecoder().decode(JSONValue.self, from: Data(OpenAPIDocument.json.utf8))
+
+    private func schema(_ path: String, _ status: Int) -> JSONValue? {
+        document["paths"]?[path]?["get"]?["responses"]?[String(status)]?["content"]?["application/json"]?["schema"]
+    }
+
+    @Test func isAnOpenAPI31DocumentServedAsIs() async throws {
+        #expect(document["openapi"] == .string("3.1.0"))
+        try await APIHarness.with { api in
+            try await api.test { client in
+                try await client.execute(uri: "/openapi.json", method: .get) { response in
+                    #expect(response.status == .ok)
+                    let json = try response.json
+                    #expect(json == document)
+                }
+            }
+        }
+    }
+
+    @Test func everyResponseMatchesItsSchema() async throws {
+        try await APIHarness.with { api in
+            try await api.store("KRAKEN:BTCUSD", .price, [1, 2.5, 3])
+            try await api.store("KRAKEN:ETHUSD", .price, [4])
+            try await api.store("ZONDA:BTCUSD", .volume, [10, 12])
+            let validator = SchemaValidator(document: document)
+            let requests: [(uri: String, path: String, status: Int)] = [
+                ("/metrics", "/metrics", 200),
+                ("/metrics/1", "/metrics/{id}", 200),
+                ("/metrics/2", "/metrics/{id}", 200),
+                ("/metrics/3", "/metrics/{id}", 200),
+                ("/metrics/twenty", "/metrics/{id}", 400),
+                ("/metrics/30", "/metrics/{id}", 404),
+                ("/healthz", "/healthz", 200),
+                ("/readyz", "/readyz", 200),
+            ]
+            try await api.test { client in
+                for request in requests {
+                    try await client.execute(uri: request.uri, method: .get) { response in
+                        #expect(Int(response.status.code) == request.status, "\(request.uri)")
+                        let documented = try #require(schema(request.path, request.status), "\(request.path) \(request.status) is documented")
+                        let json = try response.json
+                        let problems = validator.violations(of: json, against: documented)
+                        #expect(problems.isEmpty, "\(request.uri): \(problems)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func theValidatorCatchesDrift() throws {
+        let validator = SchemaValidator(document: document)
+        let detail = try #require(schema("/metrics/{id}", 200))
+        let drifted: JSONValue = .object([
+            "id": .number(1), "ticker": .string("kraken-btcusd"), "metric_type": .string("price"),
+            "metric_24h_history": .array([.object(["timestamp": .string("2026-11-25 12:00:00"), "value": .number(1)])]),
+            "standard_deviation": .string("n/a"), "extra": .bool(true),
+        ])
+        let problems = validator.violations(of: drifted, against: detail)
+        for expected in ["missing required metric_rank", "does not match", "undocumented property extra", "expected number or null", "invalid timestamp"] {
+            #expect(problems.contains { $0.contains(expected) }, "\(expected) in \(problems)")
+        }
+    }
+}
