@@ -39,6 +39,10 @@ public enum JSONValue: Decodable, Hashable, Sendable {
         if case .object(let object) = self { object } else { nil }
     }
 
+    public var array: [JSONValue]? {
+        if case .array(let array) = self { array } else { nil }
+    }
+
     public var string: String? {
         if case .string(let string) = self { string } else { nil }
     }

@@ -82,9 +82,3 @@ struct SchemaValidator {
         (try? Regex(pattern).wholeMatch(in: text)) != nil
     }
 }
-
-extension JSONValue {
-    var array: [JSONValue]? {
-        if case .array(let array) = self { array } else { nil }
-    }
-}

@@ -1,0 +1,129 @@
+import AsyncHTTPClient
+import FakeUpstream
+import Foundation
+import Logging
+import MetricsCore
+import MetricsStore
+import QuoteSources
+import NIOCore
+import TestSupport
+import Testing
+
+@testable import cryptometrics
+
+/// The real service, built by `buildApplication` as `cryptometrics serve` builds it, polling fake
+/// exchanges on 127.0.0.1 once a second and read back over HTTP.
+@Suite struct ServiceIntegrationTests {
+    /// Runs the service against `fake` until `body` returns, and hands `body` the API's base URL.
+    private func withService<Result: Sendable>(
+        fake: FakeUpstream,
+        markets: [String] = ["KRAKEN:BTCUSD", "KRAKEN:ETHUSD", "ZONDA:BTCUSD"],
+        timeoutSeconds: Double = 0.5,
+        _ body: @escaping @Sendable (String, SQLiteMetricStore) async throws -> Result
+    ) async throws -> Result {
+        try await withTemporaryDirectory { directory in
+            try await fake.withRunning { upstreamURL in
+                var settings = Settings()
+                settings.port = 0
+                settings.databasePath = directory.appendingPathComponent("service.sqlite").path
+                settings.pollIntervalSeconds = 1
+                settings.markets = try markets.map { Settings.Market(ticker: try Ticker(parsing: $0), upstreams: []) }
+                for kind in [QuoteSourcesUpstream.kraken, .zonda] {
+                    settings.upstreams[kind] = Settings.Upstream(baseURL: upstreamURL, timeoutSeconds: timeoutSeconds)
+                }
+                var logger = Logger(label: "integration")
+                logger.logLevel = .error
+                let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+                let app = try buildApplication(settings, logger: logger) { port in continuation.yield(port) }
+                let reader = try SQLiteMetricStore(path: settings.databasePath)
+                return try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await app.run() }
+                    defer { group.cancelAll() }
+                    var iterator = ports.makeAsyncIterator()
+                    let port = try #require(await iterator.next())
+                    return try await body("http://127.0.0.1:\(port)", reader)
+                }
+            }
+        }
+    }
+
+    private static func get(_ url: String) async throws -> (status: Int, json: JSONValue) {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return (Int(response.status.code), try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)))
+    }
+
+    /// The history of `ticker`'s `type` over HTTP once it has at least `count` samples.
+    private static func history(_ baseURL: String, _ ticker: String, _ type: String, atLeast count: Int) async throws -> JSONValue? {
+        try await eventually(within: .seconds(15)) {
+            let list = try await get("\(baseURL)/metrics").json
+            guard let metric = list["metrics"]?.array?.first(where: { $0["ticker"]?.string == ticker && $0["metric_type"]?.string == type }),
+                case .number(let id) = metric["id"]
+            else { return nil }
+            let detail = try await get("\(baseURL)/metrics/\(Int(id))").json
+            return (detail["metric_24h_history"]?.array?.count ?? 0) >= count ? detail : nil
+        }
+    }
+
+    @Test func pollsStoresAndServesOverHTTP() async throws {
+        let fake = FakeUpstream()
+        fake.setKraken("XXBTZUSD", price: "90000.5", volume: "3000.25")
+        fake.setKraken("XETHZUSD", price: "3000.1", volume: "40000")
+        fake.setZonda("BTC-USD", price: "90100", volume: "12.5")
+        try await withService(fake: fake) { baseURL, _ in
+            let first = try #require(try await Self.history(baseURL, "KRAKEN:BTCUSD", "price", atLeast: 1), "a first cycle within 15 s")
+            #expect(first["metric_24h_history"]?.array?.first?["value"] == .number(90000.5))
+            fake.setKraken("XXBTZUSD", price: "90010.5", volume: "3001.25")
+            let detail = try #require(try await Self.history(baseURL, "KRAKEN:BTCUSD", "price", atLeast: 2))
+            let values = try #require(detail["metric_24h_history"]?.array).compactMap { $0["value"] }
+            #expect(values.first == .number(90000.5))
+            #expect(values.contains(.number(90010.5)))
+            let numbers = values.compactMap { if case .number(let n) = $0 { n } else { nil } }
+            #expect(detail["standard_deviation"] == .number(RunningStatistics(numbers).sampleStandardDeviation!))
+            #expect(detail["metric_rank"]?.string?.hasSuffix("/3") == true, "ranked among the three price metrics")
+
+            let list = try await Self.get("\(baseURL)/metrics").json
+            let tickers = Set((list["metrics"]?.array ?? []).compactMap { $0["ticker"]?.string })
+            #expect(tickers == ["KRAKEN:BTCUSD", "KRAKEN:ETHUSD", "ZONDA:BTCUSD"])
+            #expect(list["metrics"]?.array?.count == 6)
+            let zonda = try #require(try await Self.history(baseURL, "ZONDA:BTCUSD", "volume", atLeast: 1))
+            #expect(zonda["metric_24h_history"]?.array?.first?["value"] == .number(12.5))
+            #expect(try await Self.get("\(baseURL)/readyz").status == 200)
+        }
+    }
+
+    /// Each way an upstream fails, applied to Zonda while Kraken keeps answering: the failing
+    /// ticker stores nothing, the healthy one keeps its samples, and cycles keep their pace.
+    @Test(arguments: [
+        ("timeout", FakeUpstream.Behaviour.delayed(.seconds(5)), nil as (String, String)?),
+        ("HTTP error", .status(502, body: "bad gateway"), nil),
+        ("HTML page", .html, nil),
+        ("truncated JSON", .truncatedJSON, nil),
+        ("missing number", .status(200, body: #"{"status":"Ok","items":{"BTC-USD":{"m":"BTC-USD"}}}"#), nil),
+        ("non-numeric", .normal, ("n/a", "12")),
+        ("non-finite", .normal, ("1e999", "12")),
+        ("negative", .normal, ("90100", "-12")),
+        ("zero price", .normal, ("0", "12")),
+    ])
+    func aFailingUpstreamStoresNothingAndSparesTheOthers(
+        name: String,
+        behaviour: FakeUpstream.Behaviour,
+        values: (String, String)?
+    ) async throws {
+        let fake = FakeUpstream()
+        fake.setKraken("XXBTZUSD", price: "90000.5", volume: "3000.25")
+        fake.setZonda("BTC-USD", price: values?.0 ?? "90100", volume: values?.1 ?? "12.5")
+        fake.setBehaviour(behaviour, for: .zonda)
+        try await withService(fake: fake, markets: ["KRAKEN:BTCUSD", "ZONDA:BTCUSD"]) { baseURL, store in
+            let clock = ContinuousClock()
+            let started = clock.now
+            let detail = try await Self.history(baseURL, "KRAKEN:BTCUSD", "price", atLeast: 3)
+            #expect(detail != nil, "\(name): the healthy ticker is polled every cycle")
+            #expect(clock.now - started < .seconds(8), "\(name): a failing upstream does not hold up the cycles")
+            let stored = try await store.metrics().map(\.ticker.description)
+            #expect(!stored.contains("ZONDA:BTCUSD"), "\(name): nothing of the failing ticker is stored")
+        }
+    }
+}
+
+typealias QuoteSourcesUpstream = QuoteSources.UpstreamKind

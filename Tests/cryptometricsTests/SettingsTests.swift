@@ -1,0 +1,160 @@
+import Foundation
+import MetricsCore
+import QuoteSources
+import TestSupport
+import Testing
+
+@testable import cryptometrics
+
+@Suite struct SettingsTests {
+    private func load(
+        file: String? = nil,
+        arguments: [String: String] = [:],
+        environment: [String: String] = [:]
+    ) async throws -> Settings {
+        try await withTemporaryDirectory { directory in
+            var arguments = arguments
+            if let file {
+                let path = directory.appendingPathComponent("config.json").path
+                try Data(file.utf8).write(to: URL(fileURLWithPath: path))
+                arguments["config"] = path
+            }
+            return try SettingsLoader(arguments: arguments, environment: environment).settings()
+        }
+    }
+
+    private func error(
+        file: String? = nil,
+        arguments: [String: String] = [:],
+        environment: [String: String] = [:]
+    ) async throws -> ConfigurationError {
+        do {
+            _ = try await load(file: file, arguments: arguments, environment: environment)
+        } catch let error as ConfigurationError {
+            return error
+        }
+        Issue.record("expected a configuration error")
+        throw CancellationError()
+    }
+
+    @Test func defaultsAreTheOriginalsTwentyMetrics() async throws {
+        let settings = try await load()
+        #expect(settings.host == "127.0.0.1")
+        #expect(settings.port == 8080)
+        #expect(settings.databasePath == "cryptometrics.sqlite")
+        #expect(settings.source == .exchanges)
+        #expect(settings.poll)
+        #expect(settings.pollIntervalSeconds == 60)
+        #expect(settings.metrics == [.price, .volume])
+        #expect(settings.markets.count == 10)
+        #expect(settings.pollPlan.metricKeys.count == 20)
+        #expect(settings.pollPlan.markets.first?.upstreams == ["kraken"])
+        #expect(settings.pollPlan.markets.last?.upstreams == ["zonda"])
+    }
+
+    @Test func readsTheOriginalsConfigFileUnchanged() async throws {
+        let settings = try await load(
+            file: #"{"markets": [{"name": "KRAKEN", "pairs": ["BTCUSD", "ETHUSD", "LTCUSD", "MANAUSD", "DOGEUSD", "USDTUSD"]}, {"name": "ZONDA", "pairs": ["BTCUSD", "ETHUSD", "LTCUSD", "USDTUSD"]}]}"#
+        )
+        #expect(settings.markets == Settings.defaultMarkets)
+    }
+
+    @Test func readsEveryAddedKey() async throws {
+        let settings = try await load(
+            file: """
+                {"markets": [{"name": "KRAKEN", "pairs": ["BTCUSD"], "upstreams": ["kraken", "cryptowatch"]}, {"name": "BITSTAMP", "pairs": ["btc-eur"], "upstreams": ["cryptowatch"]}],
+                 "poll_interval_seconds": 2.5, "metrics": ["price"], "port": 9000, "host": "0.0.0.0", "poll": false,
+                 "source": "simulated", "database": "/tmp/x.sqlite", "log_level": "debug",
+                 "upstreams": {"kraken": {"base_url": "http://127.0.0.1:1234"}, "cryptowatch": {"base_url": "http://127.0.0.1:5678/", "api_key": "k", "timeout_seconds": 3}}}
+                """
+        )
+        #expect(settings.pollIntervalSeconds == 2.5)
+        #expect(settings.metrics == [.price])
+        #expect(settings.port == 9000)
+        #expect(settings.host == "0.0.0.0")
+        #expect(!settings.poll)
+        #expect(settings.source == .simulated)
+        #expect(settings.databasePath == "/tmp/x.sqlite")
+        #expect(settings.logLevel == .debug)
+        #expect(settings.markets.map(\.ticker.description) == ["KRAKEN:BTCUSD", "BITSTAMP:BTCEUR"])
+        #expect(settings.markets[0].upstreams == [.kraken, .cryptowatch])
+        #expect(settings.upstreams[.kraken]?.baseURL == "http://127.0.0.1:1234")
+        #expect(settings.upstreams[.cryptowatch] == Settings.Upstream(baseURL: "http://127.0.0.1:5678/", apiKey: "k", timeoutSeconds: 3))
+        #expect(settings.pollPlan.markets.allSatisfy { $0.upstreams == ["simulated"] }, "--source simulated simulates every market")
+    }
+
+    @Test func flagsBeatEnvironmentWhichBeatsTheFile() async throws {
+        let file = #"{"port": 9000, "poll_interval_seconds": 30, "host": "10.0.0.1"}"#
+        let settings = try await load(
+            file: file,
+            arguments: ["port": "9100"],
+            environment: ["CRYPTOMETRICS_PORT": "9200", "CRYPTOMETRICS_POLL_INTERVAL_SECONDS": "5"]
+        )
+        #expect(settings.port == 9100)
+        #expect(settings.pollIntervalSeconds == 5)
+        #expect(settings.host == "10.0.0.1")
+    }
+
+    @Test func readsUpstreamsAndTickersFromTheEnvironment() async throws {
+        let settings = try await load(
+            environment: [
+                "CRYPTOMETRICS_UPSTREAMS_ZONDA_BASE_URL": "http://127.0.0.1:7777",
+                "CRYPTOMETRICS_TICKERS": "KRAKEN:BTCUSD, ZONDA:ETHUSD",
+                "CRYPTO_API_KEY": "original-key",
+            ]
+        )
+        #expect(settings.upstreams[.zonda]?.baseURL == "http://127.0.0.1:7777")
+        #expect(settings.upstreams[.cryptowatch]?.apiKey == "original-key")
+        #expect(settings.markets.map(\.ticker.description) == ["KRAKEN:BTCUSD", "ZONDA:ETHUSD"])
+    }
+
+    @Test(arguments: [
+        (#"{"pol_interval_seconds": 5}"#, "pol_interval_seconds", "unknown key"),
+        (#"{"poll_interval_seconds": 0.5}"#, "poll_interval_seconds", "from 1 to 86400"),
+        (#"{"poll_interval_seconds": "fast"}"#, "poll_interval_seconds", "must be a number"),
+        (#"{"port": "8080"}"#, "port", "whole number"),
+        (#"{"port": 70000}"#, "port", "port number"),
+        (#"{"metrics": ["price", "bid"]}"#, "metrics", "unknown metric \"bid\""),
+        (#"{"metrics": []}"#, "metrics", "at least one"),
+        (#"{"source": "cryptowatch"}"#, "source", "exchanges, simulated"),
+        (#"{"markets": [{"name": "KRAKEN", "pairs": ["BTCUSD", "BTC_USD_X"]}]}"#, "markets[0].pairs[1]", "pair"),
+        (#"{"markets": [{"name": "KRAKEN", "pairs": ["FOOBAR"]}]}"#, "markets[0].pairs[0]", "BASE-QUOTE"),
+        (#"{"markets": [{"name": "KRAKEN", "pairs": ["BTCUSD"]}, {"name": "BITFINEX", "pairs": ["BTCUSD"]}]}"#, "markets[1].name", "no built-in upstream"),
+        (#"{"markets": [{"name": "KRAKEN", "pairs": ["BTCUSD", "btcusd"]}]}"#, "markets[0].pairs[1]", "listed twice"),
+        (#"{"markets": [{"name": "KRAKEN", "pairs": []}]}"#, "markets[0].pairs", "non-empty"),
+        (#"{"markets": [{"name": "KRAKEN", "pairs": ["BTCUSD"], "upstream": "kraken"}]}"#, "markets[0].upstream", "unknown key"),
+        (#"{"markets": [{"name": "KRAKEN", "pairs": ["BTCUSD"], "upstreams": ["bitfinex"]}]}"#, "markets[0].upstreams[0]", "unknown upstream"),
+        (#"{"upstreams": {"kraken": {"base_url": "ftp://example.org"}}}"#, "upstreams.kraken.base_url", "http"),
+        (#"{"upstreams": {"kraken": {"api_key": "x"}}}"#, "upstreams.kraken.api_key", "unknown key"),
+        (#"{"upstreams": {"binance": {"base_url": "http://127.0.0.1"}}}"#, "upstreams.binance", "unknown upstream"),
+        (#"["not", "an", "object"]"#, "(file)", "JSON object"),
+        (#"{"port": 80"#, "(file)", "not valid JSON"),
+    ])
+    func refusesABadFileNamingTheFileKeyAndReason(file: String, key: String, reason: String) async throws {
+        let error = try await error(file: file)
+        #expect(error.origin.hasSuffix("config.json"))
+        #expect(error.key == key)
+        #expect(error.reason.contains(reason), "\(error)")
+        #expect(error.description.contains("config.json"))
+    }
+
+    @Test func refusesABadEnvironmentVariableByName() async throws {
+        let error = try await error(environment: ["CRYPTOMETRICS_PORT": "eighty"])
+        #expect(error.origin == "environment variable CRYPTOMETRICS_PORT")
+        #expect(error.key == "port")
+        let interval = try await self.error(environment: ["CRYPTOMETRICS_POLL_INTERVAL_SECONDS": "0"])
+        #expect(interval.origin == "environment variable CRYPTOMETRICS_POLL_INTERVAL_SECONDS")
+    }
+
+    @Test func refusesABadFlag() async throws {
+        let error = try await error(arguments: ["tickers": "KRAKEN:BTCUSD,BITFINEX:BTCUSD"])
+        #expect(error.origin == "the command line")
+        #expect(error.key == "tickers")
+    }
+
+    @Test func refusesAMissingConfigFile() async throws {
+        let error = try await error(arguments: ["config": "/nonexistent/cryptometrics.json"])
+        #expect(error.origin == "/nonexistent/cryptometrics.json")
+        #expect(error.reason.contains("cannot read"))
+    }
+}
