@@ -129,9 +129,12 @@ public struct Poller<Store: MetricStore>: Service {
     /// Lays down the past 24 hours from upstreams that know their history, for markets with no
     /// sample in that window yet, so that a first start has a chart to show at once.
     public func backfillHistory() async {
-        // Up to one interval before now, where the first cycle takes over: a regular series.
-        let end = now().adding(seconds: -plan.interval.seconds)
-        let range = TimeRange(from: end.adding(seconds: -86_400 + plan.interval.seconds), through: end)
+        // One point a minute (or a poll interval, when longer) is plenty for a day's chart and
+        // keeps a first start with a one-second interval from writing 86,400 rows per metric.
+        // The points end one step before now, where the first cycle takes over.
+        let step = max(plan.interval, .seconds(60))
+        let end = now().adding(seconds: -step.seconds)
+        let range = TimeRange(from: end.adding(seconds: -86_400 + step.seconds), through: end)
         let keys = plan.metricKeys
         let latest: [MetricKey: Timestamp]
         do {
@@ -147,7 +150,7 @@ public struct Poller<Store: MetricStore>: Service {
             }
             if hasRecent || Task.isCancelled { continue }
             do {
-                let points = try await historical.history(for: market.ticker, in: range, step: plan.interval)
+                let points = try await historical.history(for: market.ticker, in: range, step: step)
                 let summary = try await store.importSamples { insert in
                     for (timestamp, quote) in points {
                         for type in plan.metrics {

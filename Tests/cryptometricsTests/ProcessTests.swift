@@ -1,0 +1,123 @@
+import AsyncHTTPClient
+import Foundation
+import MetricsCore
+import MetricsStore
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The binary as users run it. Every process here stops by itself or is stopped by the test,
+/// and talks only to 127.0.0.1.
+@Suite(.serialized) struct ProcessTests {
+    private static func getJSON(_ url: String) async throws -> JSONValue {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
+    }
+
+    @Test(arguments: [SIGTERM, SIGINT])
+    func shutsDownGracefullyWithinTwoSeconds(signal: Int32) async throws {
+        try await withTemporaryDirectory { directory in
+            let service = try RunningProcess(["serve", "--source", "simulated", "--port", "0", "--poll-interval", "1"], in: directory)
+            let port = try #require(try await service.apiPort(), "the service starts: \(service.log)")
+            _ = try #require(try await service.line(containing: "cycle "), "a cycle runs")
+            _ = try await Self.getJSON("http://127.0.0.1:\(port)/metrics")
+            let clock = ContinuousClock()
+            let sent = clock.now
+            service.signal(signal)
+            let status = try await service.exitStatus(within: .seconds(5))
+            #expect(status == 0, "\(service.log)")
+            #expect(clock.now - sent < .seconds(2), "stopped in \(clock.now - sent)")
+            #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("cryptometrics.sqlite").path))
+        }
+    }
+
+    /// `poll` and `serve --no-poll` on one database file; then the poller is killed with -9 and
+    /// every cycle it acknowledged is still there.
+    @Test func aSeparatePollerFeedsTheAPIAndSurvivesKillNine() async throws {
+        try await withTemporaryDirectory { directory in
+            let database = directory.appendingPathComponent("shared.sqlite").path
+            let api = try RunningProcess(["serve", "--no-poll", "--port", "0", "--database", database], in: directory)
+            let port = try #require(try await api.apiPort(), "\(api.log)")
+            let poller = try RunningProcess(
+                ["poll", "--source", "simulated", "--poll-interval", "1", "--database", database, "--tickers", "KRAKEN:BTCUSD,ZONDA:ETHUSD"],
+                in: directory
+            )
+            // The API serves what the other process stores: the simulated day, then live cycles.
+            let grown = try await eventually(within: .seconds(20)) { () -> JSONValue? in
+                let list = try await Self.getJSON("http://127.0.0.1:\(port)/metrics")
+                guard list["metrics"]?.array?.count == 4 else { return nil }
+                let detail = try await Self.getJSON("http://127.0.0.1:\(port)/metrics/1")
+                return (detail["metric_24h_history"]?.array?.count ?? 0) >= 1_443 ? detail : nil
+            }
+            let detail = try #require(grown, "history grows through the API: \(poller.log)")
+            #expect(detail["metric_rank"]?.string == "1/2" || detail["metric_rank"]?.string == "2/2")
+
+            let acknowledged = poller.log.split(separator: "\n").filter { $0.contains("] cycle ") && $0.contains("stored 4 samples") }
+            let stamps = try acknowledged.map { line in
+                try Timestamp(rfc3339: line.components(separatedBy: "] cycle ")[1].components(separatedBy: ": stored")[0])
+            }
+            #expect(!stamps.isEmpty)
+            poller.signal(SIGKILL)
+            #expect(try await poller.exitStatus(within: .seconds(5)) != nil)
+
+            let store = try SQLiteMetricStore(path: database)
+            for metric in try await store.metrics() {
+                let window = try #require(try await store.window(of: metric.id, in: TimeRange(last: 86_400 * 2, endingAt: .now)))
+                let stored = Set(window.samples.map(\.timestamp))
+                for stamp in stamps {
+                    #expect(stored.contains(stamp), "\(metric.key) keeps the acknowledged cycle at \(stamp)")
+                }
+            }
+            api.signal(SIGTERM)
+            #expect(try await api.exitStatus(within: .seconds(5)) == 0)
+        }
+    }
+
+    @Test func importsACSVAndRefusesABadOneWhole() async throws {
+        try await withTemporaryDirectory { directory in
+            let good = directory.appendingPathComponent("good.csv")
+            try Data(
+                """
+                ticker,metric_type,timestamp,value
+                KRAKEN:BTCUSD,price,2026-11-25T23:21:00Z,90000.5
+                KRAKEN:BTCUSD,price,2026-11-25T23:22:00Z,90001
+                KRAKEN:BTCUSD,volume,2026-11-25T23:21:00Z,3000
+                ZONDA:ETHUSD,price,2026-11-25T23:21:00Z,3000.25
+
+                """.utf8
+            ).write(to: good)
+            let bad = directory.appendingPathComponent("bad.csv")
+            try Data("ticker,metric_type,timestamp,value\nKRAKEN:LTCUSD,price,2026-11-25T23:21:00Z,90\nKRAKEN:LTCUSD,price,yesterday,91\n".utf8).write(to: bad)
+
+            let imported = try RunningProcess(["import", "--csv", good.path, "--database", "history.sqlite"], in: directory)
+            #expect(try await imported.exitStatus(within: .seconds(20)) == 0, "\(imported.log)")
+            #expect(imported.log.contains("imported 4 samples"), "\(imported.log)")
+            #expect(imported.log.contains("created 3 metrics"), "\(imported.log)")
+
+            let refused = try RunningProcess(["import", "--csv", bad.path, "--database", "history.sqlite"], in: directory)
+            #expect(try await refused.exitStatus(within: .seconds(20)) == 1)
+            #expect(refused.log.contains("line 3"), "\(refused.log)")
+            #expect(refused.log.contains("nothing of this file was stored"), "\(refused.log)")
+
+            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("history.sqlite").path)
+            #expect(try await store.metrics().map(\.ticker.description).sorted() == ["KRAKEN:BTCUSD", "KRAKEN:BTCUSD", "ZONDA:ETHUSD"])
+        }
+    }
+
+    @Test func refusesToStartWithABadConfigNamingFileKeyAndReason() async throws {
+        try await withTemporaryDirectory { directory in
+            try Data(#"{"markets": [{"name": "KRAKEN", "pairs": ["BTCUSD"]}], "poll_interval_seconds": 0}"#.utf8)
+                .write(to: directory.appendingPathComponent("bad.json"))
+            let service = try RunningProcess(["serve", "--config", "bad.json", "--port", "0"], in: directory)
+            #expect(try await service.exitStatus(within: .seconds(20)) != 0)
+            #expect(service.log.contains("bad.json"), "\(service.log)")
+            #expect(service.log.contains("poll_interval_seconds"), "\(service.log)")
+            #expect(service.log.contains("from 1 to 86400"), "\(service.log)")
+            #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("cryptometrics.sqlite").path), "nothing is created")
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Synchronization
+import TestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The built `cryptometrics` binary run as a child process, as a user runs it: for what only a
+/// real process shows (signals, kill -9, exit codes, two processes on one database).
+final class RunningProcess: Sendable {
+    private let process: Process
+    private let output = CollectedOutput()
+
+    /// The executable beside the test bundle: SwiftPM builds it with the tests.
+    static var executable: URL {
+        let directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [directory, directory.deletingLastPathComponent(), Bundle.main.bundleURL.deletingLastPathComponent()]
+        return candidates.map { $0.appendingPathComponent("cryptometrics") }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
+            ?? directory.appendingPathComponent("cryptometrics")
+    }
+
+    /// Starts `cryptometrics arguments...` in `directory`, collecting standard output and error.
+    init(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws {
+        process = Process()
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CRYPTOMETRICS_") }
+        merged.merge(environment) { _, new in new }
+        process.environment = merged
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        let output = self.output
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if !data.isEmpty { output.append(String(decoding: data, as: UTF8.self)) }
+        }
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// Everything the process printed so far.
+    var log: String { output.text }
+
+    /// Waits for a line containing `text`, up to `deadline`; returns that line.
+    func line(containing text: String, within deadline: Duration = .seconds(20)) async throws -> String? {
+        try await eventually(within: deadline) { [self] in
+            log.split(separator: "\n").first { $0.contains(text) }.map(String.init)
+        }
+    }
+
+    /// The port from the "serving the API on http://host:port" line.
+    func apiPort() async throws -> Int? {
+        guard let line = try await line(containing: "serving the API on http://") else { return nil }
+        let address = line.components(separatedBy: "http://")[1].prefix { !$0.isWhitespace }
+        return address.split(separator: ":").last.flatMap { Int($0) }
+    }
+
+    func signal(_ number: Int32) {
+        kill(process.processIdentifier, number)
+    }
+
+    /// The exit status once the process has exited within `deadline`; `nil` if it is still running.
+    func exitStatus(within deadline: Duration) async throws -> Int32? {
+        try await eventually(within: deadline) { [process] in
+            process.isRunning ? nil : process.terminationStatus
+        }
+    }
+}
+
+/// What a child process printed, appended from the pipe's reader and read by the test.
+private final class CollectedOutput: Sendable {
+    private let collected = Mutex<String>("")
+
+    func append(_ text: String) { collected.withLock { $0 += text } }
+
+    var text: String { collected.withLock { $0 } }
+}
