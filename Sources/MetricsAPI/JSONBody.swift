@@ -16,7 +16,8 @@ enum JSONBody {
             return response(bytes: data, status: status)
         } catch {
             // Every body type here encodes; this is only reachable through a programming error.
-            return Response(status: .internalServerError, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"could not encode the response"}"#)))
+            return Response(
+                status: .internalServerError, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"could not encode the response"}"#)))
         }
     }
 

@@ -57,7 +57,8 @@ public enum SampleCSV {
                 guard String(decoding: content, as: UTF8.self) == header else {
                     throw SampleCSVError(
                         line: 1,
-                        reason: "the first line must be the header \"\(header)\", found \"\(String(decoding: content.prefix(80), as: UTF8.self))\""
+                        reason:
+                            "the first line must be the header \"\(header)\", found \"\(String(decoding: content.prefix(80), as: UTF8.self))\""
                     )
                 }
                 continue

@@ -13,7 +13,6 @@ extension JSONValue {
         }
     }
 
-
     /// A number sent either as a JSON number or as a decimal string, as most exchanges do.
     func decimal(_ field: String) throws(UpstreamError) -> Double {
         switch self {

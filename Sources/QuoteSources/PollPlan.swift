@@ -46,7 +46,9 @@ public struct PollSchedule: Sendable {
 
     /// The first slot strictly after `now`, and how many slots were missed since the one after
     /// `completedSlot`.
-    public func nextSlot(after completedSlot: Int, now: ContinuousClock.Instant) -> (slot: Int, instant: ContinuousClock.Instant, missed: Int) {
+    public func nextSlot(after completedSlot: Int, now: ContinuousClock.Instant) -> (
+        slot: Int, instant: ContinuousClock.Instant, missed: Int
+    ) {
         let elapsed = now - start
         let due = Int((elapsed / interval).rounded(.down)) + 1
         let slot = max(completedSlot + 1, due)

@@ -154,7 +154,9 @@ public struct Poller<Store: MetricStore>: Service {
                 let summary = try await store.importSamples { insert in
                     for (timestamp, quote) in points {
                         for type in plan.metrics {
-                            try insert(SampleRow(key: MetricKey(ticker: market.ticker, type: type), timestamp: timestamp, value: quote.value(of: type)))
+                            try insert(
+                                SampleRow(
+                                    key: MetricKey(ticker: market.ticker, type: type), timestamp: timestamp, value: quote.value(of: type)))
                         }
                     }
                 }
@@ -181,10 +183,19 @@ public struct Poller<Store: MetricStore>: Service {
     }
 
     private func log(_ report: CycleReport) {
-        for (ticker, attempts) in report.failures.sorted(by: { $0.key < $1.key }) {
+        // One line per upstream and reason: a dead upstream is one line, not one per ticker.
+        var grouped: [String: (upstream: String, error: UpstreamError, tickers: [Ticker])] = [:]
+        for (ticker, attempts) in report.failures {
             for attempt in attempts {
-                logger.warning("no quote for \(ticker) from \(attempt.upstream): \(attempt.error)", metadata: ["reason": "\(attempt.error.kind)"])
+                grouped["\(attempt.upstream)|\(attempt.error)", default: (attempt.upstream, attempt.error, [])].tickers.append(ticker)
             }
+        }
+        for (_, failure) in grouped.sorted(by: { $0.key < $1.key }) {
+            let tickers = failure.tickers.sorted().map(\.description).joined(separator: ", ")
+            logger.warning(
+                "no quote for \(tickers) from \(failure.upstream): \(failure.error)",
+                metadata: ["reason": "\(failure.error.kind)", "upstream": "\(failure.upstream)"]
+            )
         }
         if let storeError = report.storeError {
             logger.error("could not store the cycle's samples: \(storeError)")

@@ -42,7 +42,8 @@ public struct SimulatedUpstream: HistoricalQuoteUpstream {
         let seconds = Double(timestamp.microsecondsSince1970) / 1_000_000
         let assetSeed = stableHash(ticker.pair.symbol)
         let exchangeSeed = stableHash(ticker.description)
-        let drift = walk(seconds, seed: assetSeed, dailyVolatility: profile.dailyVolatility)
+        let drift =
+            walk(seconds, seed: assetSeed, dailyVolatility: profile.dailyVolatility)
             + 0.1 * walk(seconds, seed: exchangeSeed, dailyVolatility: profile.dailyVolatility)
         let volumeDrift = walk(seconds, seed: exchangeSeed ^ 0x5EED, dailyVolatility: 0.2)
         return try Quote(

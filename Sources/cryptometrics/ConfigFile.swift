@@ -51,7 +51,9 @@ struct ConfigFile {
                 try readUpstreams(value)
             default:
                 guard let kind = Self.scalarKeys[key] else {
-                    throw fail(key, "unknown key; known keys are \((Self.scalarKeys.keys + ["markets", "upstreams"]).sorted().joined(separator: ", "))")
+                    throw fail(
+                        key,
+                        "unknown key; known keys are \((Self.scalarKeys.keys + ["markets", "upstreams"]).sorted().joined(separator: ", "))")
                 }
                 values[key] = try text(of: value, as: kind, key: key)
             }
@@ -157,7 +159,9 @@ struct ConfigFile {
             guard let object = settings.object else { throw fail("upstreams.\(name)", "must be an object such as {\"base_url\": \"...\"}") }
             for (key, value) in object.sorted(by: { $0.key < $1.key }) {
                 guard let valueKind = Self.upstreamKeys[key], key != "api_key" || kind.takesAPIKey else {
-                    throw fail("upstreams.\(name).\(key)", "unknown key; an upstream has base_url\(kind.takesAPIKey ? ", api_key" : "") and timeout_seconds")
+                    throw fail(
+                        "upstreams.\(name).\(key)",
+                        "unknown key; an upstream has base_url\(kind.takesAPIKey ? ", api_key" : "") and timeout_seconds")
                 }
                 values["upstreams.\(name).\(key)"] = try text(of: value, as: valueKind, key: "upstreams.\(name).\(key)")
             }

@@ -22,7 +22,8 @@ struct CryptometricsCommand: AsyncParsableCommand {
 
 /// Options shared by every command that opens the database.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "SQLite database file, created with its schema on first start. [env: CRYPTOMETRICS_DATABASE] (default: cryptometrics.sqlite)")
+    @Option(
+        help: "SQLite database file, created with its schema on first start. [env: CRYPTOMETRICS_DATABASE] (default: cryptometrics.sqlite)")
     var database: String?
 
     @Option(help: "JSON config file (markets, poll_interval_seconds, metrics, upstreams, ...). [env: CRYPTOMETRICS_CONFIG]")
@@ -42,13 +43,19 @@ struct StoreOptions: ParsableArguments {
 
 /// Options of the commands that poll.
 struct PollOptions: ParsableArguments {
-    @Option(help: "Where quotes come from: exchanges (their public APIs) or simulated (offline demo). [env: CRYPTOMETRICS_SOURCE] (default: exchanges)")
+    @Option(
+        help:
+            "Where quotes come from: exchanges (their public APIs) or simulated (offline demo). [env: CRYPTOMETRICS_SOURCE] (default: exchanges)"
+    )
     var source: String?
 
     @Option(help: "Seconds between poll cycles, 1 or more. [env: CRYPTOMETRICS_POLL_INTERVAL_SECONDS] (default: 60)")
     var pollInterval: String?
 
-    @Option(help: "Comma-separated tickers to poll instead of the configured markets, e.g. KRAKEN:BTCUSD,ZONDA:ETHUSD. [env: CRYPTOMETRICS_TICKERS]")
+    @Option(
+        help:
+            "Comma-separated tickers to poll instead of the configured markets, e.g. KRAKEN:BTCUSD,ZONDA:ETHUSD. [env: CRYPTOMETRICS_TICKERS]"
+    )
     var tickers: String?
 
     @Option(help: "Comma-separated metrics to store: price, volume. [env: CRYPTOMETRICS_METRICS] (default: price,volume)")

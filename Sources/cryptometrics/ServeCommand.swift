@@ -14,7 +14,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Port to listen on; 0 picks a free one. [env: CRYPTOMETRICS_PORT] (default: 8080)")
     var port: String?
 
-    @Flag(help: "Serve the API only, without polling: another process (cryptometrics poll or import) writes the database. [env: CRYPTOMETRICS_POLL=false]")
+    @Flag(
+        help:
+            "Serve the API only, without polling: another process (cryptometrics poll or import) writes the database. [env: CRYPTOMETRICS_POLL=false]"
+    )
     var noPoll = false
 
     @OptionGroup var store: StoreOptions

@@ -41,9 +41,13 @@ struct SettingsLoader {
     private static func memory(_ name: String, _ values: [String: String]) -> InMemoryProvider {
         InMemoryProvider(
             name: name,
-            values: Dictionary(uniqueKeysWithValues: values.map { key, value in
-                (AbsoluteConfigKey(key.split(separator: ".").map(String.init)), ConfigValue(.string(value), isSecret: key.hasSuffix("api_key")))
-            })
+            values: Dictionary(
+                uniqueKeysWithValues: values.map { key, value in
+                    (
+                        AbsoluteConfigKey(key.split(separator: ".").map(String.init)),
+                        ConfigValue(.string(value), isSecret: key.hasSuffix("api_key"))
+                    )
+                })
         )
     }
 
@@ -83,7 +87,9 @@ struct SettingsLoader {
     func settings() throws(ConfigurationError) -> Settings {
         var settings = Settings()
         if let host = try read("host", Self.nonEmpty("a host name or address, such as 127.0.0.1 or 0.0.0.0")) { settings.host = host }
-        if let port = try read("port", Self.integer(in: 0...65_535, "a port number from 0 (any free port) to 65535")) { settings.port = port }
+        if let port = try read("port", Self.integer(in: 0...65_535, "a port number from 0 (any free port) to 65535")) {
+            settings.port = port
+        }
         if let path = try read("database", Self.nonEmpty("the path of the SQLite file")) { settings.databasePath = path }
         if let source = try read("source", Self.oneOf(Settings.Source.self)) { settings.source = source }
         if let poll = try read("poll", Self.boolean) { settings.poll = poll }
@@ -97,9 +103,11 @@ struct SettingsLoader {
         for kind in UpstreamKind.allCases where kind != .simulated {
             var upstream = Settings.Upstream()
             upstream.baseURL = try read("upstreams.\(kind.rawValue).base_url", Self.httpURL)
-            upstream.timeoutSeconds = try read("upstreams.\(kind.rawValue).timeout_seconds", Self.number(in: 0.1...300, "a number of seconds from 0.1 to 300"))
+            upstream.timeoutSeconds = try read(
+                "upstreams.\(kind.rawValue).timeout_seconds", Self.number(in: 0.1...300, "a number of seconds from 0.1 to 300"))
             if kind.takesAPIKey {
-                upstream.apiKey = try read("upstreams.\(kind.rawValue).api_key", Self.nonEmpty("the API key"))
+                upstream.apiKey =
+                    try read("upstreams.\(kind.rawValue).api_key", Self.nonEmpty("the API key"))
                     ?? lookupOriginalAPIKey()
             }
             if upstream != Settings.Upstream() { settings.upstreams[kind] = upstream }
@@ -132,7 +140,9 @@ struct SettingsLoader {
 
     private static func number(in range: ClosedRange<Double>, _ expected: String) -> (String) -> Result<Double, Reason> {
         { text in
-            guard let value = DecimalText.parse(text), range.contains(value) else { return .failure(Reason("\"\(text)\" is not \(expected)")) }
+            guard let value = DecimalText.parse(text), range.contains(value) else {
+                return .failure(Reason("\"\(text)\" is not \(expected)"))
+            }
             return .success(value)
         }
     }
@@ -173,7 +183,8 @@ struct SettingsLoader {
             do {
                 let ticker = try Ticker(parsing: item)
                 guard UpstreamKind.serving(exchange: ticker.exchange) != nil else {
-                    return .failure(Reason("no built-in upstream for \(ticker.exchange); list such markets in a config file with their upstreams"))
+                    return .failure(
+                        Reason("no built-in upstream for \(ticker.exchange); list such markets in a config file with their upstreams"))
                 }
                 guard !markets.contains(where: { $0.ticker == ticker }) else { return .failure(Reason("\(ticker) is listed twice")) }
                 markets.append(Settings.Market(ticker: ticker, upstreams: []))

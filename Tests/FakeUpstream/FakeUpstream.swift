@@ -114,7 +114,9 @@ public final class FakeUpstream: Sendable {
         case .status(let code, let text):
             (status, body, contentType) = (code, text, "application/json")
         case .html:
-            (status, body, contentType) = (200, "<html><head><title>502 Bad Gateway</title></head><body>cloudflare</body></html>", "text/html")
+            (status, body, contentType) = (
+                200, "<html><head><title>502 Bad Gateway</title></head><body>cloudflare</body></html>", "text/html"
+            )
         case .truncatedJSON:
             let (_, full) = try normal()
             (status, body, contentType) = (200, String(full.prefix(full.count / 2)), "application/json")
@@ -173,7 +175,9 @@ public final class FakeUpstream: Sendable {
     static func krakenKey(_ key: String, answers requested: String) -> Bool {
         if key == requested { return true }
         // Kraken's legacy keys: X + 3-letter asset + Z + fiat, or asset + Z + fiat.
-        let stripped = key.replacingOccurrences(of: "Z", with: "", options: [], range: key.index(key.endIndex, offsetBy: -4, limitedBy: key.startIndex).map { $0..<key.index(after: $0) })
+        let stripped = key.replacingOccurrences(
+            of: "Z", with: "", options: [],
+            range: key.index(key.endIndex, offsetBy: -4, limitedBy: key.startIndex).map { $0..<key.index(after: $0) })
         if stripped == requested { return true }
         return stripped.hasPrefix("X") && String(stripped.dropFirst()) == requested
     }

@@ -111,7 +111,9 @@ import Testing
         try await APIHarness.with { api in
             try await api.store("KRAKEN:BTCUSD", .price, [1])
             try await api.test { client in
-                for (id, shown) in [("30", "30"), ("0", "0"), ("-4", "-4"), ("007", "7"), ("99999999999999999999999", "99999999999999999999999")] {
+                for (id, shown) in [
+                    ("30", "30"), ("0", "0"), ("-4", "-4"), ("007", "7"), ("99999999999999999999999", "99999999999999999999999"),
+                ] {
                     try await client.execute(uri: "/metrics/\(id)", method: .get) { response in
                         #expect(response.status == .notFound)
                         #expect(response.text == #"{"error":"No such metric with ID \#(shown)."}"#)

@@ -46,7 +46,8 @@ import Testing
                 for request in requests {
                     try await client.execute(uri: request.uri, method: .get) { response in
                         #expect(Int(response.status.code) == request.status, "\(request.uri)")
-                        let documented = try #require(schema(request.path, request.status), "\(request.path) \(request.status) is documented")
+                        let documented = try #require(
+                            schema(request.path, request.status), "\(request.path) \(request.status) is documented")
                         let json = try response.json
                         let problems = validator.violations(of: json, against: documented)
                         #expect(problems.isEmpty, "\(request.uri): \(problems)")
@@ -65,7 +66,9 @@ import Testing
             "standard_deviation": .string("n/a"), "extra": .bool(true),
         ])
         let problems = validator.violations(of: drifted, against: detail)
-        for expected in ["missing required metric_rank", "does not match", "undocumented property extra", "expected number or null", "invalid timestamp"] {
+        for expected in [
+            "missing required metric_rank", "does not match", "undocumented property extra", "expected number or null", "invalid timestamp",
+        ] {
             #expect(problems.contains { $0.contains(expected) }, "\(expected) in \(problems)")
         }
     }

@@ -11,7 +11,10 @@ import Testing
             let text = digits == 0 ? "\(integer)" : "\(integer).\(String(String(fraction).prefix(digits)))"
             #expect(DecimalText.parse(text) == Double(text), "\(text)")
         }
-        for text in ["0.00067643", "30303.20000", "1e-8", "2.5E3", "123456789012345678901234.5", "-0.5", "+7", "0.1000000000000000055511151231257827"] {
+        for text in [
+            "0.00067643", "30303.20000", "1e-8", "2.5E3", "123456789012345678901234.5", "-0.5", "+7",
+            "0.1000000000000000055511151231257827",
+        ] {
             #expect(DecimalText.parse(text) == Double(text), "\(text)")
         }
     }

@@ -59,7 +59,9 @@ import Testing
 
     @Test func stopsAtTheFirstBadRowWithoutReadingOn() {
         var seen = 0
-        var bytes = Array("ticker,metric_type,timestamp,value\nKRAKEN:BTCUSD,price,2026-11-25T23:21:00Z,1\nbad\nKRAKEN:BTCUSD,price,2026-11-25T23:22:00Z,1\n".utf8)
+        var bytes = Array(
+            "ticker,metric_type,timestamp,value\nKRAKEN:BTCUSD,price,2026-11-25T23:21:00Z,1\nbad\nKRAKEN:BTCUSD,price,2026-11-25T23:22:00Z,1\n"
+                .utf8)
         #expect(throws: SampleCSVError.self) {
             try bytes.withUnsafeMutableBytes { buffer in
                 try SampleCSV.read(UnsafeRawBufferPointer(buffer)) { _ in seen += 1 }

@@ -1,8 +1,8 @@
 import Foundation
 import MetricsCore
 import MetricsStore
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct SQLiteMetricStoreTests {
     let btc = try! Ticker(parsing: "KRAKEN:BTCUSD")
@@ -71,7 +71,8 @@ import TestSupport
                 )
             }
             let btcPrice = try #require(try await store.metrics().first { $0.key == key(btc, .price) })
-            let window = try #require(try await store.window(of: btcPrice.id, in: TimeRange(last: 86_400, endingAt: t0.adding(seconds: 180))))
+            let window = try #require(
+                try await store.window(of: btcPrice.id, in: TimeRange(last: 86_400, endingAt: t0.adding(seconds: 180))))
             #expect(window.peerDeviations.count == 2, "volume metrics are not peers of a price")
             let report = MetricReport(window)
             #expect(report.rank?.description == "1/2")

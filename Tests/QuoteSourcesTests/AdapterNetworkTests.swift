@@ -54,7 +54,8 @@ import Testing
         let clock = ContinuousClock()
         let started = clock.now
         let quotes = try await fake.withRunning { baseURL in
-            await KrakenUpstream(baseURL: baseURL, http: UpstreamHTTPClient(timeout: .milliseconds(500))).quotes(for: [btc, doge], at: .now)
+            await KrakenUpstream(baseURL: baseURL, http: UpstreamHTTPClient(timeout: .milliseconds(500))).quotes(
+                for: [btc, doge], at: .now)
         }
         #expect(clock.now - started < .seconds(3), "a slow upstream must not hold the cycle past its timeout")
         for ticker in [btc, doge] {
@@ -85,7 +86,10 @@ import Testing
         #expect(try many[zeth]?.get() == Quote(price: 3001, volume: 153.2041))
         #expect(throws: UpstreamError.unknownPair("LTC-USD")) { try many[zltc]?.get() }
         #expect(try one[zeth]?.get() == Quote(price: 3001, volume: 153.2041))
-        #expect(Set(fake.requests) == ["/rest/trading/ticker", "/rest/trading/stats", "/rest/trading/ticker/ETH-USD", "/rest/trading/stats/ETH-USD"])
+        #expect(
+            Set(fake.requests) == [
+                "/rest/trading/ticker", "/rest/trading/stats", "/rest/trading/ticker/ETH-USD", "/rest/trading/stats/ETH-USD",
+            ])
     }
 
     @Test func cryptowatchAsksPerPairWithTheAPIKey() async throws {

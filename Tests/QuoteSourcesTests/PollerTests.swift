@@ -46,7 +46,10 @@ import Testing
             let fake = fake()
             let report = try await fake.withRunning { baseURL in
                 await poller(
-                    [.init(ticker: btc, upstreams: ["kraken"]), .init(ticker: eth, upstreams: ["kraken"]), .init(ticker: zbtc, upstreams: ["zonda"])],
+                    [
+                        .init(ticker: btc, upstreams: ["kraken"]), .init(ticker: eth, upstreams: ["kraken"]),
+                        .init(ticker: zbtc, upstreams: ["zonda"]),
+                    ],
                     baseURL: baseURL,
                     store: store
                 ).pollOnce()
@@ -127,7 +130,8 @@ import Testing
         try await withTemporaryDirectory { directory in
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
             let simulated = Poller(
-                plan: PollPlan(markets: [.init(ticker: btc, upstreams: ["simulated"])], metrics: [.price, .volume], interval: .seconds(60)),
+                plan: PollPlan(
+                    markets: [.init(ticker: btc, upstreams: ["simulated"])], metrics: [.price, .volume], interval: .seconds(60)),
                 upstreams: [SimulatedUpstream()],
                 store: store,
                 logger: Logger(label: "test"),
@@ -141,7 +145,9 @@ import Testing
             #expect(window.samples.count == 1_441)
             #expect(window.samples.first?.timestamp == instant.adding(seconds: -86_400))
             #expect(window.samples.last?.timestamp == instant)
-            let intervals = zip(window.samples, window.samples.dropFirst()).map { $1.timestamp.microsecondsSince1970 - $0.timestamp.microsecondsSince1970 }
+            let intervals = zip(window.samples, window.samples.dropFirst()).map {
+                $1.timestamp.microsecondsSince1970 - $0.timestamp.microsecondsSince1970
+            }
             #expect(Set(intervals) == [60_000_000])
             #expect(window.samples.allSatisfy { (50_000...150_000).contains($0.value) }, "BTC stays at a realistic level")
         }

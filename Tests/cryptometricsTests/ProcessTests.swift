@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The binary as users run it. Every process here stops by itself or is stopped by the test,
@@ -43,7 +43,10 @@ import Glibc
             let api = try RunningProcess(["serve", "--no-poll", "--port", "0", "--database", database], in: directory)
             let port = try #require(try await api.apiPort(), "\(api.log)")
             let poller = try RunningProcess(
-                ["poll", "--source", "simulated", "--poll-interval", "1", "--database", database, "--tickers", "KRAKEN:BTCUSD,ZONDA:ETHUSD"],
+                [
+                    "poll", "--source", "simulated", "--poll-interval", "1", "--database", database, "--tickers",
+                    "KRAKEN:BTCUSD,ZONDA:ETHUSD",
+                ],
                 in: directory
             )
             // The API serves what the other process stores: the simulated day, then live cycles.
@@ -91,7 +94,9 @@ import Glibc
                 """.utf8
             ).write(to: good)
             let bad = directory.appendingPathComponent("bad.csv")
-            try Data("ticker,metric_type,timestamp,value\nKRAKEN:LTCUSD,price,2026-11-25T23:21:00Z,90\nKRAKEN:LTCUSD,price,yesterday,91\n".utf8).write(to: bad)
+            try Data(
+                "ticker,metric_type,timestamp,value\nKRAKEN:LTCUSD,price,2026-11-25T23:21:00Z,90\nKRAKEN:LTCUSD,price,yesterday,91\n".utf8
+            ).write(to: bad)
 
             let imported = try RunningProcess(["import", "--csv", good.path, "--database", "history.sqlite"], in: directory)
             #expect(try await imported.exitStatus(within: .seconds(20)) == 0, "\(imported.log)")
@@ -117,7 +122,9 @@ import Glibc
             #expect(service.log.contains("bad.json"), "\(service.log)")
             #expect(service.log.contains("poll_interval_seconds"), "\(service.log)")
             #expect(service.log.contains("from 1 to 86400"), "\(service.log)")
-            #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("cryptometrics.sqlite").path), "nothing is created")
+            #expect(
+                !FileManager.default.fileExists(atPath: directory.appendingPathComponent("cryptometrics.sqlite").path), "nothing is created"
+            )
         }
     }
 }

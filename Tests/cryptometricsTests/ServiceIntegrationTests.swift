@@ -4,8 +4,8 @@ import Foundation
 import Logging
 import MetricsCore
 import MetricsStore
-import QuoteSources
 import NIOCore
+import QuoteSources
 import TestSupport
 import Testing
 
@@ -57,7 +57,8 @@ import Testing
     private static func history(_ baseURL: String, _ ticker: String, _ type: String, atLeast count: Int) async throws -> JSONValue? {
         try await eventually(within: .seconds(15)) {
             let list = try await get("\(baseURL)/metrics").json
-            guard let metric = list["metrics"]?.array?.first(where: { $0["ticker"]?.string == ticker && $0["metric_type"]?.string == type }),
+            guard
+                let metric = list["metrics"]?.array?.first(where: { $0["ticker"]?.string == ticker && $0["metric_type"]?.string == type }),
                 case .number(let id) = metric["id"]
             else { return nil }
             let detail = try await get("\(baseURL)/metrics/\(Int(id))").json

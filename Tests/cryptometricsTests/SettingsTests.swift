@@ -54,7 +54,8 @@ import Testing
 
     @Test func readsTheOriginalsConfigFileUnchanged() async throws {
         let settings = try await load(
-            file: #"{"markets": [{"name": "KRAKEN", "pairs": ["BTCUSD", "ETHUSD", "LTCUSD", "MANAUSD", "DOGEUSD", "USDTUSD"]}, {"name": "ZONDA", "pairs": ["BTCUSD", "ETHUSD", "LTCUSD", "USDTUSD"]}]}"#
+            file:
+                #"{"markets": [{"name": "KRAKEN", "pairs": ["BTCUSD", "ETHUSD", "LTCUSD", "MANAUSD", "DOGEUSD", "USDTUSD"]}, {"name": "ZONDA", "pairs": ["BTCUSD", "ETHUSD", "LTCUSD", "USDTUSD"]}]}"#
         )
         #expect(settings.markets == Settings.defaultMarkets)
     }
@@ -119,11 +120,17 @@ import Testing
         (#"{"source": "cryptowatch"}"#, "source", "exchanges, simulated"),
         (#"{"markets": [{"name": "KRAKEN", "pairs": ["BTCUSD", "BTC_USD_X"]}]}"#, "markets[0].pairs[1]", "pair"),
         (#"{"markets": [{"name": "KRAKEN", "pairs": ["FOOBAR"]}]}"#, "markets[0].pairs[0]", "BASE-QUOTE"),
-        (#"{"markets": [{"name": "KRAKEN", "pairs": ["BTCUSD"]}, {"name": "BITFINEX", "pairs": ["BTCUSD"]}]}"#, "markets[1].name", "no built-in upstream"),
+        (
+            #"{"markets": [{"name": "KRAKEN", "pairs": ["BTCUSD"]}, {"name": "BITFINEX", "pairs": ["BTCUSD"]}]}"#, "markets[1].name",
+            "no built-in upstream"
+        ),
         (#"{"markets": [{"name": "KRAKEN", "pairs": ["BTCUSD", "btcusd"]}]}"#, "markets[0].pairs[1]", "listed twice"),
         (#"{"markets": [{"name": "KRAKEN", "pairs": []}]}"#, "markets[0].pairs", "non-empty"),
         (#"{"markets": [{"name": "KRAKEN", "pairs": ["BTCUSD"], "upstream": "kraken"}]}"#, "markets[0].upstream", "unknown key"),
-        (#"{"markets": [{"name": "KRAKEN", "pairs": ["BTCUSD"], "upstreams": ["bitfinex"]}]}"#, "markets[0].upstreams[0]", "unknown upstream"),
+        (
+            #"{"markets": [{"name": "KRAKEN", "pairs": ["BTCUSD"], "upstreams": ["bitfinex"]}]}"#, "markets[0].upstreams[0]",
+            "unknown upstream"
+        ),
         (#"{"upstreams": {"kraken": {"base_url": "ftp://example.org"}}}"#, "upstreams.kraken.base_url", "http"),
         (#"{"upstreams": {"kraken": {"api_key": "x"}}}"#, "upstreams.kraken.api_key", "unknown key"),
         (#"{"upstreams": {"binance": {"base_url": "http://127.0.0.1"}}}"#, "upstreams.binance", "unknown upstream"),
