@@ -74,7 +74,7 @@ let package = Package(
             path: "Tests/FakeUpstream"
         ),
         // Helpers every test target shares: temporary directories, polling with a deadline.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["MetricsCore"], path: "Tests/TestSupport"),
         .testTarget(name: "MetricsCoreTests", dependencies: ["MetricsCore"]),
         .testTarget(
             name: "MetricsStoreTests",

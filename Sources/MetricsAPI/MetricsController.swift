@@ -25,29 +25,39 @@ struct MetricsController<Store: MetricStore> {
         // Decoded as Flask decoded it, so that `/metrics/%20` echoes " " in the 400 body.
         let raw = context.parameters.get("id") ?? ""
         let text = raw.removingPercentEncoding ?? raw
-        let id = try Self.metricID(text)
+        let id = try MetricID(text)
         let range = TimeRange(last: Self.historyWindowSeconds, endingAt: now())
-        guard let id, let window = try await store.window(of: id, in: range) else {
-            throw APIError.noSuchMetric(Self.canonicalInteger(text))
+        guard let value = id.value, let window = try await store.window(of: value, in: range) else {
+            throw APIError.noSuchMetric(id.canonical)
         }
         return JSONBody.response(MetricDetailBody(report: MetricReport(window)))
     }
+}
 
-    /// The id in the path. Anything that is not an integer is the original's 400; an integer too
-    /// large for any id is simply not found (`nil`), as it was in the original.
-    static func metricID(_ text: String) throws(APIError) -> Int64? {
-        let digits = text.hasPrefix("-") || text.hasPrefix("+") ? text.dropFirst() : Substring(text)
-        guard !digits.isEmpty, digits.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
+/// A metric id read from the path the way the original read it (Python's `int()`): surrounding
+/// whitespace, a sign, leading zeros and underscores between digits are accepted; anything else is
+/// the original's 400.
+struct MetricID {
+    /// The id, or `nil` for an integer no metric can have (beyond 64 bits).
+    let value: Int64?
+    /// The integer as the original printed it in its 404 (`007` → `7`).
+    let canonical: String
+
+    init(_ text: String) throws(APIError) {
+        var body = Substring(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        var negative = false
+        if let sign = body.first, sign == "-" || sign == "+" {
+            negative = sign == "-"
+            body = body.dropFirst()
+        }
+        let isDigit = { (character: Character) in character.isASCII && character.isNumber }
+        guard let first = body.first, let last = body.last, isDigit(first), isDigit(last),
+            body.allSatisfy({ isDigit($0) || $0 == "_" }), !body.contains("__")
+        else {
             throw APIError.invalidMetricID(text)
         }
-        return Int64(text)
-    }
-
-    /// How the original printed an integer id in its 404 (Python's `int()`: no sign, no leading zeros).
-    static func canonicalInteger(_ text: String) -> String {
-        let negative = text.hasPrefix("-")
-        let digits = text.drop { $0 == "-" || $0 == "+" }.drop { $0 == "0" }
-        if digits.isEmpty { return "0" }
-        return (negative ? "-" : "") + digits
+        let digits = body.filter(isDigit).drop { $0 == "0" }
+        canonical = digits.isEmpty ? "0" : (negative ? "-" : "") + digits
+        value = Int64(canonical)
     }
 }

@@ -55,8 +55,14 @@ public struct CurrencyPair: Hashable, Sendable, CustomStringConvertible {
         )
     }
 
-    /// The joined form used in tickers and by the original API (`BTCUSD`).
-    public var symbol: String { base + quote }
+    /// The form used in tickers and by the original API: joined (`BTCUSD`) when that reads back as
+    /// the same pair, `BASE-QUOTE` otherwise (`BTC-MXN`, `BTC-TUSD`), so that every stored ticker
+    /// parses back to the pair it was stored for.
+    public var symbol: String {
+        let joined = base + quote
+        let splitsBack = Self.knownQuotes.first { joined.hasSuffix($0) && joined.count > $0.count } == quote
+        return splitsBack ? joined : "\(base)-\(quote)"
+    }
 
     public var description: String { symbol }
 }

@@ -1,5 +1,9 @@
 /// One stored value of a metric.
 public struct Sample: Hashable, Sendable {
+    /// The largest value accepted from an upstream or a CSV file. No price or 24-hour volume comes
+    /// near it, and below it the statistics of millions of samples cannot overflow to infinity.
+    public static let largestValue: Double = 1e18
+
     public let timestamp: Timestamp
     public let value: Double
 

@@ -110,8 +110,11 @@ public enum SampleCSV {
                 reason: "invalid value \"\(String(decoding: fields[3], as: UTF8.self))\": expected a decimal number such as 2619.8"
             )
         }
-        guard value.isFinite, value >= 0 else {
-            throw SampleCSVError(line: line, reason: "invalid value \(value): prices and volumes are finite and not negative")
+        guard value.isFinite, value >= 0, value <= Sample.largestValue else {
+            throw SampleCSVError(
+                line: line,
+                reason: "invalid value \(value): prices and volumes are finite, not negative and at most 1e18"
+            )
         }
         return SampleRow(key: MetricKey(ticker: ticker, type: type), timestamp: timestamp, value: value)
     }

@@ -33,6 +33,12 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         Timestamp(microsecondsSince1970: microsecondsSince1970 + Int64((seconds * 1_000_000).rounded()))
     }
 
+    /// The latest instant at or before this one that is a whole multiple of `step` since the epoch.
+    public func roundedDown(toMultipleOf step: Duration) -> Timestamp {
+        let stepMicros = max(1, step.components.seconds * 1_000_000 + step.components.attoseconds / 1_000_000_000_000)
+        return Timestamp(microsecondsSince1970: microsecondsSince1970.floorDivided(by: stepMicros).quotient * stepMicros)
+    }
+
     public var description: String { rfc3339 }
 }
 

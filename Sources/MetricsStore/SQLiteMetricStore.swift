@@ -23,12 +23,20 @@ public final class SQLiteMetricStore: MetricStore {
         var configuration = Configuration()
         configuration.busyMode = .timeout(Self.busyTimeout)
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
             db.add(function: DatabaseFunction("sample_stddev", argumentCount: 1, pure: true, aggregate: SampleDeviationAggregate.self))
         }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
-            try SchemaMigrations.migrator.migrate(pool)
+            do {
+                try SchemaMigrations.migrator.migrate(pool)
+            } catch {
+                // Another process may have migrated the same new file a moment ago (GRDB reads the
+                // applied migrations before it locks): the second attempt sees them.
+                try SchemaMigrations.migrator.migrate(pool)
+            }
+            // After the pool is open: GRDB sets `synchronous = NORMAL` when it enables WAL, which
+            // survives a crash but not a power loss. The writer connection lives as long as the pool.
+            try pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         } catch let error as DatabaseError {
             throw StoreError.cannotOpen(path: path, reason: error.message ?? error.description)
         } catch {
@@ -155,6 +163,11 @@ public final class SQLiteMetricStore: MetricStore {
             }
             return latest
         }
+    }
+
+    /// The writer's `PRAGMA synchronous` level (2 is FULL), for tests of the durability promise.
+    func writerSynchronousLevel() throws -> Int {
+        try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     public func checkReadable() async throws {

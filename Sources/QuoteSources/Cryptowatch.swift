@@ -32,7 +32,7 @@ public struct CryptowatchUpstream: QuoteUpstream {
     }
 
     private func quote(for ticker: Ticker) async -> Result<Quote, UpstreamError> {
-        let url = "\(baseURL)/markets/\(ticker.exchange.lowercased())/\(ticker.pair.symbol.lowercased())/summary"
+        let url = "\(baseURL)/markets/\(ticker.exchange.lowercased())/\((ticker.pair.base + ticker.pair.quote).lowercased())/summary"
         let headers = apiKey.map { [("X-CW-API-Key", $0)] } ?? []
         do throws(UpstreamError) {
             let (status, body) = try await http.get(url, headers: headers)

@@ -12,6 +12,8 @@ public struct CycleReport: Sendable {
     public let stored: Int
     /// Set when the quotes could not be stored.
     public let storeError: String?
+    /// The cycle's values when they could not be stored, to store later.
+    public let unstored: [MetricKey: Double]?
     public let duration: Duration
 
     /// True when not a single upstream answered for any ticker.

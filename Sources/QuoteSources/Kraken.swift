@@ -100,7 +100,7 @@ enum KrakenPairNames {
 
     /// Whether an answer key (`XXBTZUSD`, `XBTUSD`, `XDGUSD`, `USDTZUSD`, `MANAUSD`) is `pair`.
     static func matches(_ key: String, _ pair: CurrencyPair) -> Bool {
-        if key == requestName(for: pair) || key == pair.symbol { return true }
+        if key == requestName(for: pair) || key == pair.base + pair.quote { return true }
         for split in key.indices.dropFirst() {
             let base = normalized(String(key[..<split]))
             let quote = normalized(String(key[split...]))

@@ -44,10 +44,22 @@ public struct Poller<Store: MetricStore>: Service {
             let clock = ContinuousClock()
             let schedule = PollSchedule(start: clock.now, interval: plan.interval)
             var slot = 0
+            var backlog: [(Timestamp, [MetricKey: Double])] = []
             while !Task.isCancelled {
                 let report = await pollOnce()
                 if Task.isCancelled { break }
                 log(report)
+                if let unstored = report.unstored {
+                    // The store was busy or unwritable (a long import holds SQLite's write lock):
+                    // keep the cycle and store it once the store takes writes again.
+                    backlog.append((report.timestamp, unstored))
+                    if backlog.count > Self.backlogLimit {
+                        backlog.removeFirst()
+                        logger.error("dropping the oldest unstored cycle: more than \(Self.backlogLimit) are waiting for the store")
+                    }
+                } else if !backlog.isEmpty {
+                    backlog = await storeBacklog(backlog)
+                }
                 let next = schedule.nextSlot(after: slot, now: clock.now)
                 if next.missed > 0 {
                     logger.warning(
@@ -64,6 +76,22 @@ public struct Poller<Store: MetricStore>: Service {
             }
         }
         logger.info("poller stopped")
+    }
+
+    /// Cycles kept in memory while the store refuses writes, at most.
+    static var backlogLimit: Int { 1_000 }
+
+    /// Stores cycles that could not be stored when they ran; returns those that still cannot.
+    private func storeBacklog(_ backlog: [(Timestamp, [MetricKey: Double])]) async -> [(Timestamp, [MetricKey: Double])] {
+        for (index, (timestamp, values)) in backlog.enumerated() {
+            do {
+                try await store.record(values, at: timestamp)
+            } catch {
+                return Array(backlog[index...])
+            }
+        }
+        logger.info("stored \(backlog.count) cycle(s) that had waited for the store")
+        return []
     }
 
     /// Runs one cycle now: ask, validate, store. Never throws: what failed is in the report.
@@ -105,6 +133,7 @@ public struct Poller<Store: MetricStore>: Service {
 
         var stored = 0
         var storeError: String?
+        var unstored: [MetricKey: Double]?
         if !Task.isCancelled, !quotes.isEmpty {
             var values: [MetricKey: Double] = [:]
             for (ticker, served) in quotes {
@@ -114,6 +143,7 @@ public struct Poller<Store: MetricStore>: Service {
                 stored = try await store.record(values, at: timestamp)
             } catch {
                 storeError = String(describing: error)
+                unstored = values
             }
         }
         return CycleReport(
@@ -122,6 +152,7 @@ public struct Poller<Store: MetricStore>: Service {
             failures: failures,
             stored: stored,
             storeError: storeError,
+            unstored: unstored,
             duration: clock.now - started
         )
     }
@@ -131,10 +162,14 @@ public struct Poller<Store: MetricStore>: Service {
     public func backfillHistory() async {
         // One point a minute (or a poll interval, when longer) is plenty for a day's chart and
         // keeps a first start with a one-second interval from writing 86,400 rows per metric.
-        // The points end one step before now, where the first cycle takes over.
+        // Points sit on whole steps since the epoch, so that a repeated backfill finds its earlier
+        // points already stored, and end before now, where the first cycle takes over.
         let step = max(plan.interval, .seconds(60))
-        let end = now().adding(seconds: -step.seconds)
-        let range = TimeRange(from: end.adding(seconds: -86_400 + step.seconds), through: end)
+        let now = now()
+        let range = TimeRange(
+            from: now.adding(seconds: -86_400 - 1e-6).roundedDown(toMultipleOf: step).adding(seconds: step.seconds),
+            through: now.adding(seconds: -1e-6).roundedDown(toMultipleOf: step)
+        )
         let keys = plan.metricKeys
         let latest: [MetricKey: Timestamp]
         do {
@@ -146,7 +181,7 @@ public struct Poller<Store: MetricStore>: Service {
         for market in plan.markets {
             guard let historical = upstreams[market.upstreams[0]] as? any HistoricalQuoteUpstream else { continue }
             let hasRecent = plan.metrics.contains { type in
-                latest[MetricKey(ticker: market.ticker, type: type)].map(range.contains) ?? false
+                latest[MetricKey(ticker: market.ticker, type: type)].map { $0 >= range.from } ?? false
             }
             if hasRecent || Task.isCancelled { continue }
             do {
@@ -198,7 +233,7 @@ public struct Poller<Store: MetricStore>: Service {
             )
         }
         if let storeError = report.storeError {
-            logger.error("could not store the cycle's samples: \(storeError)")
+            logger.error("could not store the cycle's samples yet (kept to store later): \(storeError)")
         }
         logger.info(
             "cycle \(report.timestamp.rfc3339): stored \(report.stored) samples, \(report.quotes.count) tickers ok, \(report.failures.count) failed, \(report.duration.milliseconds) ms"

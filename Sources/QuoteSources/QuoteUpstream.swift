@@ -39,6 +39,9 @@ public struct Quote: Hashable, Sendable {
         guard price > 0 else { throw .invalidValue(field: "price", reason: "\(price) is not a positive price") }
         guard volume.isFinite else { throw .invalidValue(field: "volume", reason: "\(volume) is not a finite number") }
         guard volume >= 0 else { throw .invalidValue(field: "volume", reason: "\(volume) is negative") }
+        for (field, value) in [("price", price), ("volume", volume)] where value > Sample.largestValue {
+            throw .invalidValue(field: field, reason: "\(value) is beyond any plausible \(field)")
+        }
         self.price = price
         self.volume = volume
     }

@@ -39,7 +39,7 @@ public struct UpstreamHTTPClient: Sendable {
                 group.addTask {
                     // A little after the client's own deadline, so that its more precise error
                     // (connection refused, say) wins when there is one.
-                    try await Task.sleep(for: timeout + .milliseconds(200))
+                    try await Task.sleep(for: timeout + .milliseconds(100))
                     return nil
                 }
                 defer { group.cancelAll() }

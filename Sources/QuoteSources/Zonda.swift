@@ -83,11 +83,17 @@ struct ZondaAnswer {
         }
     }
 
+    /// The entry for `market`: from `items`, or the single-market answer when it names that market
+    /// (`ticker.market.code`, `stats.m`), so that one market's numbers never stand in for another's.
     func entry(for market: String) throws(UpstreamError) -> [String: JSONValue] {
         if let items {
             guard let entry = items[market]?.object else { throw .unknownPair(market) }
             return entry
         }
-        return single!
+        let code = single?["market"]?["code"]?.string ?? single?["m"]?.string
+        guard let single, code == market else {
+            throw .malformedBody("Zonda answered for \(code ?? "an unnamed market"), not \(market)")
+        }
+        return single
     }
 }

@@ -68,7 +68,9 @@ struct Settings: Sendable {
         let used = Set(pollPlan.markets.flatMap(\.upstreams)).compactMap(UpstreamKind.init(rawValue:))
         return used.map { kind in
             let overrides = upstreams[kind] ?? Upstream()
-            let timeout = overrides.timeoutSeconds ?? min(10, max(1, pollIntervalSeconds * 0.8))
+            // Leaves room in the interval for storing, so that one hung upstream does not make
+            // every cycle overrun its slot.
+            let timeout = overrides.timeoutSeconds ?? min(10, pollIntervalSeconds * 0.7)
             return kind.makeUpstream(
                 baseURL: overrides.baseURL,
                 apiKey: overrides.apiKey,

@@ -53,26 +53,38 @@ struct SettingsLoader {
 
     /// The text of `key` from the first layer that has it, with where it came from. Environment
     /// variables are looked up under the `cryptometrics` prefix; the other layers by the bare key.
-    private func lookup(_ key: String) throws(ConfigurationError) -> (text: String, origin: String)? {
+    ///
+    /// - Parameter environmentAlias: another environment variable that sets the key, with the
+    ///   environment's precedence (`CRYPTO_API_KEY`, as the original app named it).
+    private func lookup(_ key: String, environmentAlias: String? = nil) throws(ConfigurationError) -> (text: String, origin: String)? {
         let components = key.split(separator: ".").map(String.init)
         for layer in layers {
             let isEnvironment = layer.provider is EnvironmentVariablesProvider
-            let configKey = AbsoluteConfigKey(isEnvironment ? ["cryptometrics"] + components : components)
-            do {
-                let result = try layer.provider.value(forKey: configKey, type: .string)
-                if case .string(let text) = result.value?.content {
-                    return (text, layer.origin(result.encodedKey))
+            var candidates = [AbsoluteConfigKey(isEnvironment ? ["cryptometrics"] + components : components)]
+            if isEnvironment, let environmentAlias {
+                candidates.append(AbsoluteConfigKey([environmentAlias.lowercased()]))
+            }
+            for configKey in candidates {
+                do {
+                    let result = try layer.provider.value(forKey: configKey, type: .string)
+                    if case .string(let text) = result.value?.content {
+                        return (text, layer.origin(result.encodedKey))
+                    }
+                } catch {
+                    throw ConfigurationError(origin: layer.origin(key), key: key, reason: "\(error)")
                 }
-            } catch {
-                throw ConfigurationError(origin: layer.origin(key), key: key, reason: "\(error)")
             }
         }
         return nil
     }
 
     /// Reads `key` with `parse`, which says what is wrong with a bad value.
-    private func read<Value>(_ key: String, _ parse: (String) -> Result<Value, Reason>) throws(ConfigurationError) -> Value? {
-        guard let (text, origin) = try lookup(key) else { return nil }
+    private func read<Value>(
+        _ key: String,
+        environmentAlias: String? = nil,
+        _ parse: (String) -> Result<Value, Reason>
+    ) throws(ConfigurationError) -> Value? {
+        guard let (text, origin) = try lookup(key, environmentAlias: environmentAlias) else { return nil }
         switch parse(text.trimmingCharacters(in: .whitespaces)) {
         case .success(let value): return value
         case .failure(let reason): throw ConfigurationError(origin: origin, key: key, reason: reason.text)
@@ -106,23 +118,15 @@ struct SettingsLoader {
             upstream.timeoutSeconds = try read(
                 "upstreams.\(kind.rawValue).timeout_seconds", Self.number(in: 0.1...300, "a number of seconds from 0.1 to 300"))
             if kind.takesAPIKey {
-                upstream.apiKey =
-                    try read("upstreams.\(kind.rawValue).api_key", Self.nonEmpty("the API key"))
-                    ?? lookupOriginalAPIKey()
+                upstream.apiKey = try read(
+                    "upstreams.\(kind.rawValue).api_key",
+                    environmentAlias: "CRYPTO_API_KEY",
+                    Self.nonEmpty("the API key")
+                )
             }
             if upstream != Settings.Upstream() { settings.upstreams[kind] = upstream }
         }
         return settings
-    }
-
-    /// The original app's `CRYPTO_API_KEY`, honoured for its Cryptowatch-compatible upstream.
-    private func lookupOriginalAPIKey() -> String? {
-        for layer in layers where layer.provider is EnvironmentVariablesProvider {
-            if case .string(let key) = try? layer.provider.value(forKey: ["crypto_api_key"], type: .string).value?.content, !key.isEmpty {
-                return key
-            }
-        }
-        return nil
     }
 
     // MARK: Parsers, each saying what a valid value looks like.

@@ -94,7 +94,7 @@ import Testing
     @Test func answersTheOriginals400ForANonIntegerID() async throws {
         try await APIHarness.with { api in
             try await api.test { client in
-                for id in ["twenty", "1.5", "1e3", "%20", "12abc"] {
+                for id in ["twenty", "1.5", "1e3", "%20", "12abc", "1__0", "_1", "0x1F"] {
                     try await client.execute(uri: "/metrics/\(id)", method: .get) { response in
                         #expect(response.status == .badRequest)
                         #expect(response.headers[.contentType] == "application/json; charset=utf-8")

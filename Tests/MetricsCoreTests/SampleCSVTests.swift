@@ -4,9 +4,8 @@ import Testing
 @Suite struct SampleCSVTests {
     private func read(_ text: String) throws -> [SampleRow] {
         var rows: [SampleRow] = []
-        var bytes = Array(text.utf8)
-        try bytes.withUnsafeMutableBytes { buffer in
-            try SampleCSV.read(UnsafeRawBufferPointer(buffer)) { rows.append($0) }
+        _ = try Array(text.utf8).withUnsafeBytes { buffer in
+            try SampleCSV.read(buffer) { rows.append($0) }
         }
         return rows
     }
@@ -43,6 +42,7 @@ import Testing
         ("KRAKEN:BTCUSD,price,2026-11-25T23:21:00Z,nan", "invalid value"),
         ("KRAKEN:BTCUSD,price,2026-11-25T23:21:00Z,-3", "not negative"),
         ("KRAKEN:BTCUSD,price,2026-11-25T23:21:00Z,1e999", "finite"),
+        ("KRAKEN:BTCUSD,price,2026-11-25T23:21:00Z,1e19", "at most 1e18"),
     ])
     func namesTheLineAndTheReason(row: String, reason: String) {
         let text = "ticker,metric_type,timestamp,value\nKRAKEN:BTCUSD,price,2026-11-25T23:20:00Z,1\n\(row)\n"
@@ -59,12 +59,12 @@ import Testing
 
     @Test func stopsAtTheFirstBadRowWithoutReadingOn() {
         var seen = 0
-        var bytes = Array(
+        let bytes = Array(
             "ticker,metric_type,timestamp,value\nKRAKEN:BTCUSD,price,2026-11-25T23:21:00Z,1\nbad\nKRAKEN:BTCUSD,price,2026-11-25T23:22:00Z,1\n"
                 .utf8)
         #expect(throws: SampleCSVError.self) {
-            try bytes.withUnsafeMutableBytes { buffer in
-                try SampleCSV.read(UnsafeRawBufferPointer(buffer)) { _ in seen += 1 }
+            try bytes.withUnsafeBytes { buffer in
+                try SampleCSV.read(buffer) { _ in seen += 1 }
             }
         }
         #expect(seen == 1)

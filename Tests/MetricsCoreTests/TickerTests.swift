@@ -25,6 +25,18 @@ import Testing
         #expect(pair.quote == quote)
     }
 
+    @Test(arguments: ["KRAKEN:BTCUSD", "BITSTAMP:BTC-MXN", "KRAKEN:BTC-TUSD", "ZONDA:USDTUSD", "X:ETH-BTC", "X:AB-CD"])
+    func everyTickerReadsBackAsWritten(text: String) throws {
+        let ticker = try Ticker(parsing: text)
+        #expect(try Ticker(parsing: ticker.description) == ticker)
+    }
+
+    @Test func writesPairsJoinedOnlyWhenThatIsUnambiguous() throws {
+        #expect(try Ticker(parsing: "KRAKEN:BTC-USD").description == "KRAKEN:BTCUSD")
+        #expect(try Ticker(parsing: "BITSTAMP:btc-mxn").description == "BITSTAMP:BTC-MXN")
+        #expect(try Ticker(parsing: "KRAKEN:BTC-TUSD").description == "KRAKEN:BTC-TUSD")
+    }
+
     @Test(arguments: ["KRAKEN", "KRAKEN:", ":BTCUSD", "KRAKEN:BTC:USD", "KRA KEN:BTCUSD", "KRAKEN:BTCXYZ", "KRAKEN:USD", "KRAKEN:BTC-"])
     func rejectsMalformedTickers(text: String) {
         #expect(throws: TickerError.self) { try Ticker(parsing: text) }

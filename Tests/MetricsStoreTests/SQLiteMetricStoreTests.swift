@@ -1,8 +1,9 @@
 import Foundation
 import MetricsCore
-import MetricsStore
 import TestSupport
 import Testing
+
+@testable import MetricsStore
 
 @Suite struct SQLiteMetricStoreTests {
     let btc = try! Ticker(parsing: "KRAKEN:BTCUSD")
@@ -116,6 +117,25 @@ import Testing
             #expect(try await reader.metrics().map(\.key) == [key(btc, .price)])
             #expect(try await reader.latestTimestamps(of: [key(btc, .price), key(eth, .price)]) == [key(btc, .price): t0])
             try await reader.checkReadable()
+        }
+    }
+
+    @Test func syncsEveryCommitToDisk() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+            #expect(try store.writerSynchronousLevel() == 2, "synchronous = FULL survives power loss; NORMAL in WAL mode does not")
+        }
+    }
+
+    @Test func twoStoresCanOpenANewFileAtOnce() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("db.sqlite").path
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { _ = try SQLiteMetricStore(path: path) }
+                }
+                try await group.waitForAll()
+            }
         }
     }
 

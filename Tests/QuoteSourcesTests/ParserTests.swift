@@ -82,6 +82,11 @@ import Testing
         #expect(try answer("zonda-stats-btc-pln", key: "stats").entry(for: "BTC-PLN")["v"].decimal("v") == 1837.37063918)
     }
 
+    @Test func neverTakesOneMarketsAnswerForAnother() throws {
+        let error = #expect(throws: UpstreamError.self) { try answer("zonda-ticker-btc-usdt", key: "ticker").entry(for: "ETH-USD") }
+        #expect(error?.kind == "malformed_body")
+    }
+
     @Test func readsEveryMarketAtOnce() throws {
         let tickers = try answer("zonda-ticker-all", key: "ticker")
         let stats = try answer("zonda-stats-all", key: "stats")
@@ -120,7 +125,8 @@ import Testing
 @Suite struct QuoteValidationTests {
     @Test func acceptsOnlyFinitePositivePricesAndNonNegativeVolumes() throws {
         #expect(throws: Never.self) { try Quote(price: 1, volume: 0) }
-        for (price, volume) in [(0.0, 1.0), (-1, 1), (.nan, 1), (.infinity, 1), (1, -0.1), (1, .nan), (1, .infinity)] {
+        for (price, volume) in [(0.0, 1.0), (-1, 1), (.nan, 1), (.infinity, 1), (1, -0.1), (1, .nan), (1, .infinity), (1e19, 1), (1, 1e19)]
+        {
             #expect(throws: UpstreamError.self) { try Quote(price: price, volume: volume) }
         }
     }

@@ -4,6 +4,7 @@ import Logging
 import MetricsCore
 import MetricsStore
 import QuoteSources
+import Synchronization
 import TestSupport
 import Testing
 
@@ -129,27 +130,35 @@ import Testing
     @Test func simulatedHistoryFillsTheLastDayOnce() async throws {
         try await withTemporaryDirectory { directory in
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+            let clock = ManualClock(instant)
             let simulated = Poller(
-                plan: PollPlan(
-                    markets: [.init(ticker: btc, upstreams: ["simulated"])], metrics: [.price, .volume], interval: .seconds(60)),
+                plan: PollPlan(markets: [.init(ticker: btc, upstreams: ["simulated"])], metrics: [.price, .volume], interval: .seconds(1)),
                 upstreams: [SimulatedUpstream()],
                 store: store,
                 logger: Logger(label: "test"),
-                now: { [instant] in instant }
+                now: { clock.now }
             )
-            await simulated.backfillHistory()
             await simulated.backfillHistory()
             await simulated.pollOnce()
             let price = try #require(try await store.metrics().first { $0.type == .price })
             let window = try #require(try await store.window(of: price.id, in: TimeRange(last: 86_400, endingAt: instant)))
-            #expect(window.samples.count == 1_441)
-            #expect(window.samples.first?.timestamp == instant.adding(seconds: -86_400))
+            let history = window.samples.dropLast()
+            #expect(history.count == 1_440, "a point a minute, at whole minutes, over the past day")
+            #expect(history.allSatisfy { $0.timestamp.microsecondsSince1970 % 60_000_000 == 0 })
+            #expect(try #require(history.first).timestamp < instant.adding(seconds: -86_400 + 60))
+            #expect(try #require(history.last).timestamp > instant.adding(seconds: -60))
             #expect(window.samples.last?.timestamp == instant)
-            let intervals = zip(window.samples, window.samples.dropFirst()).map {
-                $1.timestamp.microsecondsSince1970 - $0.timestamp.microsecondsSince1970
-            }
-            #expect(Set(intervals) == [60_000_000])
+            let steps = zip(history, history.dropFirst()).map { $1.timestamp.microsecondsSince1970 - $0.timestamp.microsecondsSince1970 }
+            #expect(Set(steps) == [60_000_000])
             #expect(window.samples.allSatisfy { (50_000...150_000).contains($0.value) }, "BTC stays at a realistic level")
+
+            // A restart a few seconds later, after more cycles, adds nothing: the day is there.
+            clock.advance(seconds: 5)
+            await simulated.pollOnce()
+            await simulated.backfillHistory()
+            let later = try #require(
+                try await store.window(of: price.id, in: TimeRange(last: 86_400 * 2, endingAt: instant.adding(seconds: 5))))
+            #expect(later.samples.count == window.samples.count + 1)
         }
     }
 
@@ -181,5 +190,79 @@ import Testing
         #expect(next.slot == 4)
         #expect(next.instant == start + .seconds(40))
         #expect(next.missed == 2)
+    }
+}
+
+/// A store that refuses its first writes, as SQLite does while another process holds the write lock.
+private final class BusyStore: MetricStore {
+    let base: SQLiteMetricStore
+    private let refusals: Mutex<(left: Int, refused: [Timestamp])>
+
+    struct Busy: Error {}
+
+    init(_ base: SQLiteMetricStore, refusing count: Int) {
+        self.base = base
+        refusals = Mutex((count, []))
+    }
+
+    /// The cycles this store refused to store.
+    var refused: [Timestamp] { refusals.withLock { $0.refused } }
+
+    func record(_ values: [MetricKey: Double], at timestamp: Timestamp) async throws -> Int {
+        let refuse = refusals.withLock { state in
+            guard state.left > 0 else { return false }
+            state.left -= 1
+            state.refused.append(timestamp)
+            return true
+        }
+        if refuse { throw Busy() }
+        return try await base.record(values, at: timestamp)
+    }
+
+    func metrics() async throws -> [Metric] { try await base.metrics() }
+    func metrics(for keys: [MetricKey]) async throws -> [MetricKey: Metric] { try await base.metrics(for: keys) }
+    func importSamples(_ produce: (_ insert: (SampleRow) throws -> Void) throws -> Void) async throws -> ImportSummary {
+        try await base.importSamples(produce)
+    }
+    func window(of id: Int64, in range: TimeRange) async throws -> MetricWindow? { try await base.window(of: id, in: range) }
+    func latestTimestamps(of keys: [MetricKey]) async throws -> [MetricKey: Timestamp] { try await base.latestTimestamps(of: keys) }
+    func checkReadable() async throws { try await base.checkReadable() }
+}
+
+@Suite struct PollerBacklogTests {
+    @Test func cyclesTheStoreRefusedAreStoredOnceItTakesWritesAgain() async throws {
+        try await withTemporaryDirectory { directory in
+            let base = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+            let ticker = try Ticker(parsing: "KRAKEN:BTCUSD")
+            let busy = BusyStore(base, refusing: 2)
+            let poller = Poller(
+                plan: PollPlan(markets: [.init(ticker: ticker, upstreams: ["constant"])], metrics: [.price], interval: .seconds(1)),
+                upstreams: [ConstantUpstream()],
+                store: busy,
+                logger: Logger(label: "test")
+            )
+            let stored = try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await poller.run() }
+                defer { group.cancelAll() }
+                // Two refused cycles, then one that is stored, followed by the two waiting.
+                return try await eventually(within: .seconds(10)) { () -> Set<Timestamp>? in
+                    guard busy.refused.count == 2, let metric = try await base.metrics().first else { return nil }
+                    let window = try await base.window(of: metric.id, in: TimeRange(last: 3_600, endingAt: .now))
+                    let stamps = Set(window?.samples.map(\.timestamp) ?? [])
+                    return stamps.isSuperset(of: busy.refused) ? stamps : nil
+                }
+            }
+            #expect(stored != nil, "the refused cycles are stored later")
+        }
+    }
+}
+
+/// An upstream that always quotes 1, for tests about the poller rather than the exchanges.
+private struct ConstantUpstream: QuoteUpstream {
+    let name = "constant"
+    let endpointDescription = "constant"
+
+    func quotes(for tickers: [Ticker], at timestamp: Timestamp) async -> [Ticker: Result<Quote, UpstreamError>] {
+        Dictionary(uniqueKeysWithValues: tickers.map { ($0, Result { () throws(UpstreamError) in try Quote(price: 1, volume: 1) }) })
     }
 }

@@ -109,6 +109,16 @@ import Testing
         #expect(settings.markets.map(\.ticker.description) == ["KRAKEN:BTCUSD", "ZONDA:ETHUSD"])
     }
 
+    @Test func theOriginalsAPIKeyVariableBeatsTheFile() async throws {
+        let settings = try await load(
+            file: #"{"upstreams": {"cryptowatch": {"api_key": "from-file"}}}"#,
+            environment: ["CRYPTO_API_KEY": "from-environment"]
+        )
+        #expect(settings.upstreams[.cryptowatch]?.apiKey == "from-environment")
+        let own = try await load(environment: ["CRYPTO_API_KEY": "original", "CRYPTOMETRICS_UPSTREAMS_CRYPTOWATCH_API_KEY": "own"])
+        #expect(own.upstreams[.cryptowatch]?.apiKey == "own")
+    }
+
     @Test(arguments: [
         (#"{"pol_interval_seconds": 5}"#, "pol_interval_seconds", "unknown key"),
         (#"{"poll_interval_seconds": 0.5}"#, "poll_interval_seconds", "from 1 to 86400"),
