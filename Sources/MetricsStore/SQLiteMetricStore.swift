@@ -37,6 +37,11 @@ public final class SQLiteMetricStore: MetricStore {
             // After the pool is open: GRDB sets `synchronous = NORMAL` when it enables WAL, which
             // survives a crash but not a power loss. The writer connection lives as long as the pool.
             try pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN {
+            throw StoreError.cannotOpen(
+                path: path,
+                reason: "SQLite cannot open or create the file; check that its directory exists and is writable"
+            )
         } catch let error as DatabaseError {
             throw StoreError.cannotOpen(path: path, reason: error.message ?? error.description)
         } catch {

@@ -71,13 +71,9 @@ struct PollOptions: ParsableArguments {
     }
 }
 
-/// Resolves settings for a command, or exits with the configuration error.
+/// Resolves settings for a command; a configuration error ends the process with its message.
 func loadSettings(_ arguments: [String: String]) throws -> Settings {
-    do {
-        return try SettingsLoader(arguments: arguments, environment: ProcessInfo.processInfo.environment).settings()
-    } catch {
-        throw ValidationError(error.description)
-    }
+    try SettingsLoader(arguments: arguments, environment: ProcessInfo.processInfo.environment).settings()
 }
 
 /// Sends logs to standard error at the configured level. Called once per process.

@@ -25,14 +25,24 @@ enum HistoryImport {
         var description: String { "\(path): \(reason); nothing of this file was stored" }
     }
 
-    static func run(csvPath: String, into store: some MetricStore) async throws -> Outcome {
+    /// A CSV file, mapped rather than read: a 28-million-row file need not sit in memory twice.
+    struct CSVFile {
+        let path: String
         let data: Data
-        do {
-            // Mapped rather than read: a 28-million-row file need not sit in memory twice.
-            data = try Data(contentsOf: URL(fileURLWithPath: csvPath), options: .alwaysMapped)
-        } catch {
-            throw Failure(path: csvPath, reason: "cannot read the file: \(error.localizedDescription)")
+
+        init(path: String) throws(Failure) {
+            self.path = path
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+            } catch {
+                throw Failure(path: path, reason: "cannot read the file: \(error.localizedDescription)")
+            }
         }
+    }
+
+    static func run(_ file: CSVFile, into store: some MetricStore) async throws -> Outcome {
+        let csvPath = file.path
+        let data = file.data
         let clock = ContinuousClock()
         let started = clock.now
         do {

@@ -24,9 +24,10 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try loadSettings(store.values)
         let logger = bootstrapLogging(settings)
-        let store = try openStore(settings, logger: logger)
         do {
-            let outcome = try await HistoryImport.run(csvPath: csv, into: store)
+            // The file first: a missing CSV must not leave a new, empty database behind.
+            let file = try HistoryImport.CSVFile(path: csv)
+            let outcome = try await HistoryImport.run(file, into: openStore(settings, logger: logger))
             print(outcome.description)
         } catch let error as HistoryImport.Failure {
             FileHandle.standardError.write(Data("import failed: \(error)\n".utf8))

@@ -110,6 +110,13 @@ import Testing
 
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("history.sqlite").path)
             #expect(try await store.metrics().map(\.ticker.description).sorted() == ["KRAKEN:BTCUSD", "KRAKEN:BTCUSD", "ZONDA:ETHUSD"])
+
+            let missing = try RunningProcess(["import", "--csv", "missing.csv", "--database", "other.sqlite"], in: directory)
+            #expect(try await missing.exitStatus(within: .seconds(20)) == 1)
+            #expect(missing.log.contains("missing.csv: cannot read the file"), "\(missing.log)")
+            #expect(
+                !FileManager.default.fileExists(atPath: directory.appendingPathComponent("other.sqlite").path), "no database is left behind"
+            )
         }
     }
 
