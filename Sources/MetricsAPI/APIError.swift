@@ -1,4 +1,3 @@
-import Foundation
 import Hummingbird
 
 /// A request the API refuses, answered as `{"error": "..."}` with a 4xx status: never a 500 and
@@ -27,9 +26,4 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     func response() -> Response {
         JSONBody.response(ErrorBody(error: message), status: status)
     }
-}
-
-/// The error body every failing request gets.
-struct ErrorBody: Encodable {
-    let error: String
 }

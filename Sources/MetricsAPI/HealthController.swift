@@ -7,11 +7,11 @@ struct HealthController<Store: MetricStore> {
     let store: Store
 
     func addRoutes(to router: Router<some RequestContext>) {
-        router.get("healthz") { _, _ in JSONBody.response(["status": "ok"]) }
+        router.get("healthz") { _, _ in JSONBody.response(StatusBody(status: "ok")) }
         router.get("readyz") { _, context in
             do {
                 try await store.checkReadable()
-                return JSONBody.response(["status": "ready"])
+                return JSONBody.response(StatusBody(status: "ready"))
             } catch {
                 context.logger.warning("not ready: \(error)")
                 return JSONBody.response(ErrorBody(error: "The database cannot be read: \(error)"), status: .serviceUnavailable)

@@ -1,24 +1,11 @@
-import Foundation
 import Hummingbird
 
-/// JSON responses with the original API's conventions: keys sorted (Flask's `jsonify` sorted them,
-/// and clients diffing responses rely on it), `null` written out, UTF-8.
+/// JSON responses: the body written by ``JSONWriter``, with the content type the original sent.
 enum JSONBody {
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
-
-    static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        do {
-            let data = try encoder.encode(value)
-            return response(bytes: data, status: status)
-        } catch {
-            // Every body type here encodes; this is only reachable through a programming error.
-            return Response(
-                status: .internalServerError, body: .init(byteBuffer: ByteBuffer(string: #"{"error":"could not encode the response"}"#)))
-        }
+    static func response(_ body: some JSONBodyWritable, status: HTTPResponse.Status = .ok) -> Response {
+        var json = JSONWriter()
+        body.write(to: &json)
+        return response(bytes: json.text.utf8, status: status)
     }
 
     static func response(bytes: some Sequence<UInt8>, status: HTTPResponse.Status = .ok) -> Response {

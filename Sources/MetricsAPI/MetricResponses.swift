@@ -1,51 +1,89 @@
 import MetricsCore
 
 /// `GET /metrics`: `{"metrics": [{"id", "metric_type", "ticker"}, ...]}`, as the original.
-struct MetricListBody: Encodable {
-    struct Entry: Encodable {
-        let id: Int64
-        let metricType: String
-        let ticker: String
+struct MetricListBody: JSONBodyWritable {
+    let metrics: [Metric]
 
-        enum CodingKeys: String, CodingKey {
-            case id, ticker
-            case metricType = "metric_type"
+    func write(to json: inout JSONWriter) {
+        json.raw("{")
+        json.key("metrics")
+        json.raw("[")
+        for (index, metric) in metrics.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("{")
+            json.key("id")
+            json.integer(metric.id)
+            json.raw(",")
+            json.key("metric_type")
+            json.string(metric.type.rawValue)
+            json.raw(",")
+            json.key("ticker")
+            json.string(metric.ticker.description)
+            json.raw("}")
         }
-    }
-
-    let metrics: [Entry]
-
-    init(_ metrics: [Metric]) {
-        self.metrics = metrics.map { Entry(id: $0.id, metricType: $0.type.rawValue, ticker: $0.ticker.description) }
+        json.raw("]}")
     }
 }
 
 /// `GET /metrics/{id}`: the original's fields, with RFC 3339 timestamps and `null` where the
 /// original crashed (fewer than two samples).
-struct MetricDetailBody: Encodable {
-    struct Point: Encodable {
-        let timestamp: String
-        let value: Double
-    }
-
+struct MetricDetailBody: JSONBodyWritable {
     let report: MetricReport
 
-    enum CodingKeys: String, CodingKey {
-        case id, ticker
-        case metricType = "metric_type"
-        case history = "metric_24h_history"
-        case standardDeviation = "standard_deviation"
-        case rank = "metric_rank"
-    }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(report.metric.id, forKey: .id)
-        try container.encode(report.metric.ticker.description, forKey: .ticker)
-        try container.encode(report.metric.type.rawValue, forKey: .metricType)
-        try container.encode(report.history.map { Point(timestamp: $0.timestamp.rfc3339, value: $0.value) }, forKey: .history)
+    func write(to json: inout JSONWriter) {
+        json.raw("{")
+        json.key("id")
+        json.integer(report.metric.id)
+        json.raw(",")
+        json.key("metric_24h_history")
+        json.raw("[")
+        for (index, sample) in report.history.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("{")
+            json.key("timestamp")
+            json.string(sample.timestamp.rfc3339)
+            json.raw(",")
+            json.key("value")
+            json.float(sample.value)
+            json.raw("}")
+        }
+        json.raw("],")
         // Explicit nulls: a missing key would break clients written against the original.
-        try container.encode(report.standardDeviation, forKey: .standardDeviation)
-        try container.encode(report.rank?.description, forKey: .rank)
+        json.key("metric_rank")
+        json.optionalString(report.rank?.description)
+        json.raw(",")
+        json.key("metric_type")
+        json.string(report.metric.type.rawValue)
+        json.raw(",")
+        json.key("standard_deviation")
+        json.optionalFloat(report.standardDeviation)
+        json.raw(",")
+        json.key("ticker")
+        json.string(report.metric.ticker.description)
+        json.raw("}")
+    }
+}
+
+/// `{"status": "..."}`, the probes' answer.
+struct StatusBody: JSONBodyWritable {
+    let status: String
+
+    func write(to json: inout JSONWriter) {
+        json.raw("{")
+        json.key("status")
+        json.string(status)
+        json.raw("}")
+    }
+}
+
+/// `{"error": "..."}`, the body every failing request gets.
+struct ErrorBody: JSONBodyWritable {
+    let error: String
+
+    func write(to json: inout JSONWriter) {
+        json.raw("{")
+        json.key("error")
+        json.string(error)
+        json.raw("}")
     }
 }

@@ -18,7 +18,7 @@ struct MetricsController<Store: MetricStore> {
     }
 
     @Sendable func list(_ request: Request, context: some RequestContext) async throws -> Response {
-        JSONBody.response(MetricListBody(try await store.metrics()))
+        JSONBody.response(MetricListBody(metrics: try await store.metrics()))
     }
 
     @Sendable func detail(_ request: Request, context: some RequestContext) async throws -> Response {

@@ -96,8 +96,8 @@ public enum OpenAPIDocument {
               "MetricType": {"type": "string", "enum": ["price", "volume"]},
               "Ticker": {
                 "type": "string",
-                "pattern": "^[A-Z0-9_]+:[A-Z0-9]+$",
-                "description": "EXCHANGE:PAIR, e.g. KRAKEN:BTCUSD."
+                "pattern": "^[A-Z0-9_]+:[A-Z0-9]+(-[A-Z0-9]+)?$",
+                "description": "EXCHANGE:PAIR, e.g. KRAKEN:BTCUSD; BASE-QUOTE where the joined pair would be ambiguous (BITSTAMP:BTC-MXN)."
               },
               "MetricList": {
                 "type": "object",

@@ -2,8 +2,8 @@
 ///
 /// Uses Welford's update, which stays accurate where the textbook sum-of-squares formula cancels
 /// catastrophically (a price near 100,000 moving by 0.001). Merging two accumulators uses Chan
-/// et al.'s pairwise formula, so partial results from several queries combine exactly as if
-/// one pass had seen every value.
+/// et al.'s pairwise formula, so partial results combine as one pass over every value would,
+/// up to rounding.
 public struct RunningStatistics: Hashable, Sendable {
     public private(set) var count: Int = 0
     public private(set) var mean: Double = 0

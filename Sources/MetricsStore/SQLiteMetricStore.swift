@@ -9,8 +9,8 @@ import Synchronization
 /// survives `kill -9` and power loss. Several processes may open the same file; writers wait for
 /// each other up to ``busyTimeout``.
 public final class SQLiteMetricStore: MetricStore {
-    /// How long a writer waits for another process's write to finish before failing.
-    public static let busyTimeout: TimeInterval = 10
+    /// How long a write waits for another process's write by default before failing.
+    public static let defaultBusyTimeout: Duration = .seconds(10)
 
     public let path: String
     private let pool: DatabasePool
@@ -18,10 +18,14 @@ public final class SQLiteMetricStore: MetricStore {
     private let knownIDs = Mutex<[MetricKey: Int64]>([:])
 
     /// Opens (creating when missing) the database at `path` and brings its schema up to date.
-    public init(path: String) throws(StoreError) {
+    ///
+    /// - Parameter busyTimeout: how long a write waits while another process writes (an import holds
+    ///   the lock for its whole file). The poller passes a short one: it keeps refused cycles and
+    ///   stores them later, and must not sit in SQLite's wait when asked to shut down.
+    public init(path: String, busyTimeout: Duration = defaultBusyTimeout) throws(StoreError) {
         self.path = path
         var configuration = Configuration()
-        configuration.busyMode = .timeout(Self.busyTimeout)
+        configuration.busyMode = .timeout(Double(busyTimeout.components.seconds) + Double(busyTimeout.components.attoseconds) / 1e18)
         configuration.prepareDatabase { db in
             db.add(function: DatabaseFunction("sample_stddev", argumentCount: 1, pure: true, aggregate: SampleDeviationAggregate.self))
         }
@@ -36,7 +40,10 @@ public final class SQLiteMetricStore: MetricStore {
             }
             // After the pool is open: GRDB sets `synchronous = NORMAL` when it enables WAL, which
             // survives a crash but not a power loss. The writer connection lives as long as the pool.
-            try pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            // `fullfsync` makes macOS flush the drive's cache too; Linux's fsync already does.
+            try pool.barrierWriteWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA fullfsync = ON; PRAGMA checkpoint_fullfsync = ON")
+            }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CANTOPEN {
             throw StoreError.cannotOpen(
                 path: path,
@@ -63,14 +70,14 @@ public final class SQLiteMetricStore: MetricStore {
     }
 
     public func metrics(for keys: [MetricKey]) async throws -> [MetricKey: Metric] {
-        let ids = try await ids(for: Set(keys))
+        let ids = try await ids(for: keys)
         return ids.reduce(into: [:]) { result, entry in result[entry.key] = Metric(id: entry.value, key: entry.key) }
     }
 
     @discardableResult
     public func record(_ values: [MetricKey: Double], at timestamp: Timestamp) async throws -> Int {
         guard !values.isEmpty else { return 0 }
-        let ids = try await ids(for: Set(values.keys))
+        let ids = try await ids(for: values.keys.sorted())
         return try await pool.write { db in
             let statement = try db.cachedStatement(sql: SampleRecord.insertSQL)
             var inserted = 0
@@ -179,13 +186,17 @@ public final class SQLiteMetricStore: MetricStore {
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM metric") }
     }
 
-    private func ids(for keys: Set<MetricKey>) async throws -> [MetricKey: Int64] {
-        let cached = knownIDs.withLock { known in known.filter { keys.contains($0.key) } }
-        if cached.count == keys.count { return cached }
-        let missing = keys.subtracting(cached.keys)
+    /// Ids for `keys`, creating missing metrics in the order given, so that ids follow the
+    /// configuration's order (KRAKEN:BTCUSD price is 1 with the default markets).
+    private func ids(for keys: [MetricKey]) async throws -> [MetricKey: Int64] {
+        let cached = knownIDs.withLock { known in
+            keys.reduce(into: [MetricKey: Int64]()) { result, key in result[key] = known[key] }
+        }
+        let missing = keys.filter { cached[$0] == nil }
+        if missing.isEmpty { return cached }
         let found = try await pool.write { db in
             try missing.reduce(into: [MetricKey: Int64]()) { result, key in
-                result[key] = try MetricRecord.findOrCreate(key, in: db).id
+                if result[key] == nil { result[key] = try MetricRecord.findOrCreate(key, in: db).id }
             }
         }
         knownIDs.withLock { $0.merge(found) { old, _ in old } }

@@ -99,12 +99,12 @@ enum KrakenPairNames {
     }
 
     /// Whether an answer key (`XXBTZUSD`, `XBTUSD`, `XDGUSD`, `USDTZUSD`, `MANAUSD`) is `pair`.
+    /// A pair configured in Kraken's own codes (`XBTUSD`) matches as its common form (`BTCUSD`) does.
     static func matches(_ key: String, _ pair: CurrencyPair) -> Bool {
         if key == requestName(for: pair) || key == pair.base + pair.quote { return true }
+        let (wantedBase, wantedQuote) = (normalized(pair.base), normalized(pair.quote))
         for split in key.indices.dropFirst() {
-            let base = normalized(String(key[..<split]))
-            let quote = normalized(String(key[split...]))
-            if base == pair.base && quote == pair.quote { return true }
+            if normalized(String(key[..<split])) == wantedBase && normalized(String(key[split...])) == wantedQuote { return true }
         }
         return false
     }
@@ -112,13 +112,5 @@ enum KrakenPairNames {
     private static func normalized(_ asset: String) -> String {
         if let common = prefixedAssets[asset] { return common }
         return commonCodes[asset] ?? asset
-    }
-}
-
-extension String {
-    var trimmingTrailingSlash: String {
-        var text = self
-        while text.hasSuffix("/") { text.removeLast() }
-        return text
     }
 }

@@ -40,11 +40,19 @@ public struct Poller<Store: MetricStore>: Service {
     public func run() async throws {
         logStartup()
         await cancelWhenGracefulShutdown {
+            await registerMetrics()
             await backfillHistory()
             let clock = ContinuousClock()
             let schedule = PollSchedule(start: clock.now, interval: plan.interval)
             var slot = 0
             var backlog: [(Timestamp, [MetricKey: Double])] = []
+            defer {
+                if !backlog.isEmpty {
+                    let samples = backlog.reduce(0) { $0 + $1.1.count }
+                    logger.error(
+                        "stopping with \(backlog.count) cycle(s), \(samples) samples, never stored: the store refused them until the end")
+                }
+            }
             while !Task.isCancelled {
                 let report = await pollOnce()
                 if Task.isCancelled { break }
@@ -157,8 +165,19 @@ public struct Poller<Store: MetricStore>: Service {
         )
     }
 
-    /// Lays down the past 24 hours from upstreams that know their history, for markets with no
-    /// sample in that window yet, so that a first start has a chart to show at once.
+    /// Creates the plan's metrics in the plan's order, so that ids follow the configuration
+    /// (KRAKEN:BTCUSD price is 1 with the default markets), even for a market whose first cycle fails.
+    public func registerMetrics() async {
+        do {
+            _ = try await store.metrics(for: plan.metricKeys)
+        } catch {
+            logger.error("cannot register the metrics in the store: \(error)")
+        }
+    }
+
+    /// Lays down the past 24 hours from upstreams that know their history, after the last sample
+    /// each market has, so that a first start has a chart to show at once and a restart fills the
+    /// time it was down.
     public func backfillHistory() async {
         // One point a minute (or a poll interval, when longer) is plenty for a day's chart and
         // keeps a first start with a one-second interval from writing 86,400 rows per metric.
@@ -180,12 +199,11 @@ public struct Poller<Store: MetricStore>: Service {
         }
         for market in plan.markets {
             guard let historical = upstreams[market.upstreams[0]] as? any HistoricalQuoteUpstream else { continue }
-            let hasRecent = plan.metrics.contains { type in
-                latest[MetricKey(ticker: market.ticker, type: type)].map { $0 >= range.from } ?? false
-            }
-            if hasRecent || Task.isCancelled { continue }
+            let newest = plan.metrics.compactMap { latest[MetricKey(ticker: market.ticker, type: $0)] }.max()
+            let from = max(range.from, newest.map { $0.roundedDown(toMultipleOf: step).adding(seconds: step.seconds) } ?? range.from)
+            if from > range.through || Task.isCancelled { continue }
             do {
-                let points = try await historical.history(for: market.ticker, in: range, step: step)
+                let points = try await historical.history(for: market.ticker, in: TimeRange(from: from, through: range.through), step: step)
                 let summary = try await store.importSamples { insert in
                     for (timestamp, quote) in points {
                         for type in plan.metrics {
@@ -195,7 +213,7 @@ public struct Poller<Store: MetricStore>: Service {
                         }
                     }
                 }
-                logger.info("backfilled the past 24h of \(market.ticker) from \(historical.name): \(summary.inserted) samples")
+                logger.info("backfilled \(market.ticker) from \(historical.name) since \(from.rfc3339): \(summary.inserted) samples")
             } catch {
                 logger.warning("could not backfill \(market.ticker) from \(historical.name): \(error)")
             }
@@ -205,7 +223,7 @@ public struct Poller<Store: MetricStore>: Service {
     private func logStartup() {
         let byUpstream = Dictionary(grouping: plan.markets, by: { $0.upstreams[0] })
         logger.info(
-            "polling \(plan.metricKeys.count) metrics (\(plan.metrics.map(\.rawValue).joined(separator: ", "))) of \(plan.markets.count) tickers every \(plan.interval.seconds.formatted2)s"
+            "polling \(plan.metricKeys.count) metrics (\(plan.metrics.map(\.rawValue).joined(separator: ", "))) of \(plan.markets.count) tickers every \(plan.interval.seconds.shortDescription)s"
         )
         for (name, markets) in byUpstream.sorted(by: { $0.key < $1.key }) {
             let tickers = markets.map(\.ticker.description).sorted().joined(separator: ", ")
@@ -243,11 +261,5 @@ public struct Poller<Store: MetricStore>: Service {
                 "no upstream answered for any ticker. If this machine has no internet access, run with --source simulated for an offline demo."
             )
         }
-    }
-}
-
-extension Duration {
-    var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
 }

@@ -33,7 +33,7 @@ public enum UpstreamError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .timedOut(let seconds): "no answer within \(seconds.formatted2)s"
+        case .timedOut(let seconds): "no answer within \(seconds.shortDescription)s"
         case .unreachable(let reason): "unreachable: \(reason)"
         case .httpStatus(let status, let body): "HTTP \(status)" + (body.isEmpty ? "" : ": \(body)")
         case .malformedBody(let reason): "malformed body: \(reason)"
@@ -42,12 +42,5 @@ public enum UpstreamError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalidValue(let field, let reason): "invalid \(field): \(reason)"
         case .cancelled: "cancelled by shutdown"
         }
-    }
-}
-
-extension Double {
-    var formatted2: String {
-        let rounded = (self * 100).rounded() / 100
-        return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
     }
 }

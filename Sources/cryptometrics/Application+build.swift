@@ -14,7 +14,7 @@ func buildApplication(
     logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
-    let store = try openStore(settings, logger: logger)
+    let store = try openStore(settings, logger: logger, polling: settings.poll)
     var services: [any Service] = []
     if settings.poll {
         services.append(buildPoller(settings, store: store, logger: logger))
@@ -42,9 +42,13 @@ func buildPoller<Store: MetricStore>(_ settings: Settings, store: Store, logger:
     Poller(plan: settings.pollPlan, upstreams: settings.makeUpstreams(), store: store, logger: logger)
 }
 
-/// Opens the SQLite store, creating the file and its schema on first start.
-func openStore(_ settings: Settings, logger: Logger) throws -> SQLiteMetricStore {
-    let store = try SQLiteMetricStore(path: settings.databasePath)
+/// Opens the SQLite store, creating the file and its schema on first start. A process that polls
+/// waits only briefly for another process's write (see ``SQLiteMetricStore/init(path:busyTimeout:)``).
+func openStore(_ settings: Settings, logger: Logger, polling: Bool) throws -> SQLiteMetricStore {
+    let store = try SQLiteMetricStore(
+        path: settings.databasePath,
+        busyTimeout: polling ? .seconds(1) : SQLiteMetricStore.defaultBusyTimeout
+    )
     logger.info("database: \(settings.databasePath) (SQLite, WAL)")
     return store
 }

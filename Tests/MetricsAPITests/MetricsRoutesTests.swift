@@ -69,6 +69,30 @@ import Testing
         }
     }
 
+    @Test func wholeNumbersAreServedAsFloats() async throws {
+        try await APIHarness.with { api in
+            try await api.store("KRAKEN:BTCUSD", .price, [84682, 84682])
+            let id = try await api.id("KRAKEN:BTCUSD", .price)
+            try await api.test { client in
+                try await client.execute(uri: "/metrics/\(id)", method: .get) { response in
+                    #expect(response.text.contains(#""value":84682.0}"#), "\(response.text)")
+                    #expect(response.text.contains(#""standard_deviation":0.0,"#), "\(response.text)")
+                }
+            }
+        }
+    }
+
+    @Test func anInvalidIDIsEchoedSafely() async throws {
+        try await APIHarness.with { api in
+            try await api.test { client in
+                try await client.execute(uri: "/metrics/%22x%5C", method: .get) { response in
+                    #expect(response.status == .badRequest)
+                    #expect(response.text == #"{"error":"Invalid metric ID: \"\"x\\\". Must be an integer."}"#)
+                }
+            }
+        }
+    }
+
     @Test func fewerThanTwoSamplesGiveNullsInsteadOfACrash() async throws {
         try await APIHarness.with { api in
             try await api.store("KRAKEN:BTCUSD", .price, [90_000.5])

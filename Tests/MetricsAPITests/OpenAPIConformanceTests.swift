@@ -31,12 +31,14 @@ import Testing
             try await api.store("KRAKEN:BTCUSD", .price, [1, 2.5, 3])
             try await api.store("KRAKEN:ETHUSD", .price, [4])
             try await api.store("ZONDA:BTCUSD", .volume, [10, 12])
+            try await api.store("BITSTAMP:BTC-MXN", .price, [1_700_000, 1_700_250.5])
             let validator = SchemaValidator(document: document)
             let requests: [(uri: String, path: String, status: Int)] = [
                 ("/metrics", "/metrics", 200),
                 ("/metrics/1", "/metrics/{id}", 200),
                 ("/metrics/2", "/metrics/{id}", 200),
                 ("/metrics/3", "/metrics/{id}", 200),
+                ("/metrics/4", "/metrics/{id}", 200),
                 ("/metrics/twenty", "/metrics/{id}", 400),
                 ("/metrics/30", "/metrics/{id}", 404),
                 ("/healthz", "/healthz", 200),

@@ -82,6 +82,35 @@ import Testing
         }
     }
 
+    @Test func peersAreRankedOnTheSameWindowOnly() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+            let end = t0.adding(seconds: 86_400)
+            // ETH is wild only before the window: inside it, it is steadier than BTC.
+            try await store.record([key(eth, .price): 1], at: t0.adding(seconds: -60))
+            try await store.record([key(eth, .price): 1_000_000], at: t0.adding(seconds: -1))
+            for (index, (btcValue, ethValue)) in [(10.0, 5.0), (20.0, 5.5), (30.0, 6.0)].enumerated() {
+                try await store.record(
+                    [key(btc, .price): btcValue, key(eth, .price): ethValue], at: t0.adding(seconds: Double(index) * 60))
+            }
+            let ethPrice = try #require(try await store.metrics().first { $0.key == key(eth, .price) })
+            let window = try #require(try await store.window(of: ethPrice.id, in: TimeRange(last: 86_400, endingAt: end)))
+            #expect(window.samples.map(\.value) == [5, 5.5, 6])
+            #expect(MetricReport(window).rank?.description == "1/2")
+        }
+    }
+
+    @Test func createsMetricsInTheOrderAsked() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+            let zonda = try Ticker(parsing: "ZONDA:LTCUSD")
+            let keys = [key(btc, .price), key(btc, .volume), key(eth, .price), key(eth, .volume), key(zonda, .price), key(zonda, .volume)]
+            let metrics = try await store.metrics(for: keys)
+            #expect(keys.map { metrics[$0]?.id } == [1, 2, 3, 4, 5, 6])
+            #expect(try await store.metrics().map(\.key) == keys)
+        }
+    }
+
     @Test func importIsAllOrNothing() async throws {
         try await withTemporaryDirectory { directory in
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)

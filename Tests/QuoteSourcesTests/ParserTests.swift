@@ -25,6 +25,11 @@ import Testing
         #expect(try renamed.quote(for: CurrencyPair(parsing: "MANAUSD")).price == 0.30095)
     }
 
+    @Test func acceptsPairsConfiguredInKrakensNames() throws {
+        let answer = try answer("kraken-ticker-ethusd-xbtusd", asked: "ETHUSD,XBTUSD")
+        #expect(try answer.quote(for: CurrencyPair(parsing: "XBTUSD")).price == 64547.2)
+    }
+
     @Test func asksForPairsInKrakensNames() throws {
         #expect(KrakenPairNames.requestName(for: try CurrencyPair(parsing: "BTCUSD")) == "XBTUSD")
         #expect(KrakenPairNames.requestName(for: try CurrencyPair(parsing: "DOGEUSD")) == "XDGUSD")

@@ -69,6 +69,50 @@ import Testing
         }
     }
 
+    @Test func registersMetricsInThePlansOrderBeforeTheFirstCycle() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+            let markets: [PollPlan.Market] = [
+                .init(ticker: btc, upstreams: ["kraken"]), .init(ticker: eth, upstreams: ["kraken"]),
+                .init(ticker: zbtc, upstreams: ["zonda"]),
+            ]
+            let poller = poller(markets, baseURL: "http://127.0.0.1:9", store: store)
+            await poller.registerMetrics()
+            #expect(try await store.metrics().map(\.key) == poller.plan.metricKeys)
+        }
+    }
+
+    @Test func aCancelledCycleStoresNothingOfWhatItHad() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+            let fake = fake()
+            fake.setBehaviour(.delayed(.seconds(30)), for: .zonda)
+            try await fake.withRunning { baseURL in
+                let poller = Poller(
+                    plan: PollPlan(
+                        markets: [.init(ticker: btc, upstreams: ["kraken"]), .init(ticker: zbtc, upstreams: ["zonda"])],
+                        metrics: [.price],
+                        interval: .seconds(60)
+                    ),
+                    upstreams: [
+                        KrakenUpstream(baseURL: baseURL, http: UpstreamHTTPClient(timeout: .seconds(20))),
+                        ZondaUpstream(baseURL: baseURL, http: UpstreamHTTPClient(timeout: .seconds(20))),
+                    ],
+                    store: InstrumentedStore(store, finishesCancelledWrites: true),
+                    logger: Logger(label: "test")
+                )
+                let cycle = Task { await poller.pollOnce() }
+                // Kraken has answered and Zonda is still thinking: then the shutdown comes.
+                _ = try await eventually(within: .seconds(10)) { fake.requests.count >= 3 ? true : nil }
+                try await Task.sleep(for: .milliseconds(200))
+                cycle.cancel()
+                let report = await cycle.value
+                #expect(report.stored == 0)
+            }
+            #expect(try await store.metrics().isEmpty, "a cycle abandoned at shutdown stores nothing, not even the quotes it had")
+        }
+    }
+
     @Test func storesOnlyTheConfiguredMetrics() async throws {
         try await withTemporaryDirectory { directory in
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
@@ -159,6 +203,16 @@ import Testing
             let later = try #require(
                 try await store.window(of: price.id, in: TimeRange(last: 86_400 * 2, endingAt: instant.adding(seconds: 5))))
             #expect(later.samples.count == window.samples.count + 1)
+
+            // A restart six hours later fills the six hours it was down.
+            clock.advance(seconds: 6 * 3_600)
+            await simulated.backfillHistory()
+            let filled = try #require(try await store.window(of: price.id, in: TimeRange(last: 86_400, endingAt: clock.now)))
+            let gaps = zip(filled.samples, filled.samples.dropFirst()).map {
+                $1.timestamp.microsecondsSince1970 - $0.timestamp.microsecondsSince1970
+            }
+            #expect(gaps.allSatisfy { $0 <= 60_000_000 }, "no hole in the chart")
+            #expect(try #require(filled.samples.last).timestamp > clock.now.adding(seconds: -60))
         }
     }
 
@@ -193,15 +247,19 @@ import Testing
     }
 }
 
-/// A store that refuses its first writes, as SQLite does while another process holds the write lock.
-private final class BusyStore: MetricStore {
+/// A store around SQLite that can refuse its first writes, as SQLite does while another process
+/// holds the write lock, and can finish a write its caller cancelled, as a remote database does
+/// once the statement has gone out.
+private final class InstrumentedStore: MetricStore {
     let base: SQLiteMetricStore
+    let finishesCancelledWrites: Bool
     private let refusals: Mutex<(left: Int, refused: [Timestamp])>
 
     struct Busy: Error {}
 
-    init(_ base: SQLiteMetricStore, refusing count: Int) {
+    init(_ base: SQLiteMetricStore, refusing count: Int = 0, finishesCancelledWrites: Bool = false) {
         self.base = base
+        self.finishesCancelledWrites = finishesCancelledWrites
         refusals = Mutex((count, []))
     }
 
@@ -216,6 +274,11 @@ private final class BusyStore: MetricStore {
             return true
         }
         if refuse { throw Busy() }
+        if finishesCancelledWrites {
+            // An unstructured task does not inherit the caller's cancellation.
+            let base = self.base
+            return try await Task { try await base.record(values, at: timestamp) }.value
+        }
         return try await base.record(values, at: timestamp)
     }
 
@@ -234,7 +297,7 @@ private final class BusyStore: MetricStore {
         try await withTemporaryDirectory { directory in
             let base = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
             let ticker = try Ticker(parsing: "KRAKEN:BTCUSD")
-            let busy = BusyStore(base, refusing: 2)
+            let busy = InstrumentedStore(base, refusing: 2)
             let poller = Poller(
                 plan: PollPlan(markets: [.init(ticker: ticker, upstreams: ["constant"])], metrics: [.price], interval: .seconds(1)),
                 upstreams: [ConstantUpstream()],

@@ -87,6 +87,9 @@ import Testing
             let tickers = Set((list["metrics"]?.array ?? []).compactMap { $0["ticker"]?.string })
             #expect(tickers == ["KRAKEN:BTCUSD", "KRAKEN:ETHUSD", "ZONDA:BTCUSD"])
             #expect(list["metrics"]?.array?.count == 6)
+            let firstMetric = try #require(list["metrics"]?.array?.first)
+            let expectedFirst: JSONValue = .object(["id": .number(1), "metric_type": .string("price"), "ticker": .string("KRAKEN:BTCUSD")])
+            #expect(firstMetric == expectedFirst, "ids follow the config")
             let zonda = try #require(try await Self.history(baseURL, "ZONDA:BTCUSD", "volume", atLeast: 1))
             #expect(zonda["metric_24h_history"]?.array?.first?["value"] == .number(12.5))
             #expect(try await Self.get("\(baseURL)/readyz").status == 200)
@@ -121,8 +124,10 @@ import Testing
             let detail = try await Self.history(baseURL, "KRAKEN:BTCUSD", "price", atLeast: 3)
             #expect(detail != nil, "\(name): the healthy ticker is polled every cycle")
             #expect(clock.now - started < .seconds(8), "\(name): a failing upstream does not hold up the cycles")
-            let stored = try await store.metrics().map(\.ticker.description)
-            #expect(!stored.contains("ZONDA:BTCUSD"), "\(name): nothing of the failing ticker is stored")
+            for metric in try await store.metrics() where metric.ticker.exchange == "ZONDA" {
+                let window = try await store.window(of: metric.id, in: TimeRange(last: 3_600, endingAt: .now))
+                #expect(window?.samples.isEmpty == true, "\(name): nothing of the failing ticker is stored")
+            }
         }
     }
 }
