@@ -24,6 +24,6 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     }
 
     func response() -> Response {
-        JSONBody.response(ErrorBody(error: message), status: status)
+        JSONBody.response(OneFieldBody.error(message), status: status)
     }
 }

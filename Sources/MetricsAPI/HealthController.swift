@@ -7,14 +7,14 @@ struct HealthController<Store: MetricStore> {
     let store: Store
 
     func addRoutes(to router: Router<some RequestContext>) {
-        router.get("healthz") { _, _ in JSONBody.response(StatusBody(status: "ok")) }
+        router.get("healthz") { _, _ in JSONBody.response(OneFieldBody.status("ok")) }
         router.get("readyz") { _, context in
             do {
                 try await store.checkReadable()
-                return JSONBody.response(StatusBody(status: "ready"))
+                return JSONBody.response(OneFieldBody.status("ready"))
             } catch {
                 context.logger.warning("not ready: \(error)")
-                return JSONBody.response(ErrorBody(error: "The database cannot be read: \(error)"), status: .serviceUnavailable)
+                return APIError(.serviceUnavailable, "The database cannot be read: \(error)").response()
             }
         }
     }

@@ -64,26 +64,19 @@ struct MetricDetailBody: JSONBodyWritable {
     }
 }
 
-/// `{"status": "..."}`, the probes' answer.
-struct StatusBody: JSONBodyWritable {
-    let status: String
+/// A body with one string field: `{"status": "ok"}` from the probes, `{"error": "..."}` from every
+/// failing request.
+struct OneFieldBody: JSONBodyWritable {
+    let key: StaticString
+    let value: String
+
+    static func status(_ value: String) -> OneFieldBody { OneFieldBody(key: "status", value: value) }
+    static func error(_ value: String) -> OneFieldBody { OneFieldBody(key: "error", value: value) }
 
     func write(to json: inout JSONWriter) {
         json.raw("{")
-        json.key("status")
-        json.string(status)
-        json.raw("}")
-    }
-}
-
-/// `{"error": "..."}`, the body every failing request gets.
-struct ErrorBody: JSONBodyWritable {
-    let error: String
-
-    func write(to json: inout JSONWriter) {
-        json.raw("{")
-        json.key("error")
-        json.string(error)
+        json.key(key)
+        json.string(value)
         json.raw("}")
     }
 }
