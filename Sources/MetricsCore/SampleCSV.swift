@@ -79,35 +79,45 @@ public enum SampleCSV {
         line: Int,
         tickers: inout TickerCache
     ) throws -> SampleRow {
-        var fields: [UnsafeBufferPointer<UInt8>] = []
-        fields.reserveCapacity(4)
+        // Four fields in a fixed buffer: no allocation per row.
+        let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+        var fields = (empty, empty, empty, empty)
+        var count = 0
         var start = 0
         for index in 0...content.count where index == content.count || content[index] == UInt8(ascii: ",") {
-            fields.append(unquoted(UnsafeBufferPointer(rebasing: content[start..<index])))
+            let field = unquoted(UnsafeBufferPointer(rebasing: content[start..<index]))
+            switch count {
+            case 0: fields.0 = field
+            case 1: fields.1 = field
+            case 2: fields.2 = field
+            case 3: fields.3 = field
+            default: break
+            }
+            count += 1
             start = index + 1
         }
-        guard fields.count == 4 else {
-            throw SampleCSVError(line: line, reason: "expected 4 fields (\(header)), found \(fields.count)")
+        guard count == 4 else {
+            throw SampleCSVError(line: line, reason: "expected 4 fields (\(header)), found \(count)")
         }
         let ticker: Ticker
         do {
-            ticker = try tickers.ticker(for: fields[0])
+            ticker = try tickers.ticker(for: fields.0)
         } catch {
             throw SampleCSVError(line: line, reason: error.description)
         }
-        guard let type = metricType(fields[1]) else {
+        guard let type = metricType(fields.1) else {
             throw SampleCSVError(
                 line: line,
-                reason: "unknown metric_type \"\(String(decoding: fields[1], as: UTF8.self))\"; expected price or volume"
+                reason: "unknown metric_type \"\(String(decoding: fields.1, as: UTF8.self))\"; expected price or volume"
             )
         }
-        guard let timestamp = Timestamp.parse(rfc3339: fields[2]) else {
-            throw SampleCSVError(line: line, reason: TimestampError(input: String(decoding: fields[2], as: UTF8.self)).description)
+        guard let timestamp = Timestamp.parse(rfc3339: fields.2) else {
+            throw SampleCSVError(line: line, reason: TimestampError(input: String(decoding: fields.2, as: UTF8.self)).description)
         }
-        guard let value = DecimalText.parse(fields[3]) else {
+        guard let value = DecimalText.parse(fields.3) else {
             throw SampleCSVError(
                 line: line,
-                reason: "invalid value \"\(String(decoding: fields[3], as: UTF8.self))\": expected a decimal number such as 2619.8"
+                reason: "invalid value \"\(String(decoding: fields.3, as: UTF8.self))\": expected a decimal number such as 2619.8"
             )
         }
         guard value.isFinite, value >= 0, value <= Sample.largestValue else {

@@ -2,7 +2,7 @@ import GRDB
 import MetricsCore
 
 /// A row of `metric`: one (ticker, metric_type) series.
-struct MetricRecord: Codable, FetchableRecord, PersistableRecord {
+struct MetricRecord: Decodable, FetchableRecord, TableRecord {
     static let databaseTableName = "metric"
 
     var id: Int64

@@ -51,6 +51,9 @@ public struct KrakenUpstream: QuoteUpstream {
 /// The `result` object of a Ticker answer, keyed by Kraken's pair names.
 struct KrakenTickerAnswer {
     let entries: [String: JSONValue]
+    /// Answer keys by every name a pair may be looked up under: the key itself and each common-code
+    /// reading of it (`BTC/USD` for `XXBTZUSD`), built once so that a lookup costs one hash.
+    private let keysByName: [String: String]
 
     /// Reads an answer to a request for `asked` (the `?pair=` list). Kraken reports its errors in
     /// the body's `error` array, with 200 and sometimes with an error status.
@@ -67,10 +70,17 @@ struct KrakenTickerAnswer {
             throw .malformedBody("Kraken's answer has no \"result\" object")
         }
         entries = result
+        var names: [String: String] = [:]
+        for key in result.keys.sorted() {
+            names[key] = key
+            for reading in KrakenPairNames.readings(ofKey: key) where names[reading] == nil { names[reading] = key }
+        }
+        keysByName = names
     }
 
     func quote(for pair: CurrencyPair) throws(UpstreamError) -> Quote {
-        guard let (key, entry) = entries.first(where: { KrakenPairNames.matches($0.key, pair) }) else {
+        let candidates = [KrakenPairNames.requestName(for: pair), pair.base + pair.quote, KrakenPairNames.reading(of: pair)]
+        guard let key = candidates.lazy.compactMap({ keysByName[$0] }).first, let entry = entries[key] else {
             throw .malformedBody("Kraken's answer has no entry for \(pair) (keys: \(entries.keys.sorted().joined(separator: ", ")))")
         }
         return try Quote(
@@ -98,15 +108,15 @@ enum KrakenPairNames {
         (krakenCodes[pair.base] ?? pair.base) + (krakenCodes[pair.quote] ?? pair.quote)
     }
 
-    /// Whether an answer key (`XXBTZUSD`, `XBTUSD`, `XDGUSD`, `USDTZUSD`, `MANAUSD`) is `pair`.
-    /// A pair configured in Kraken's own codes (`XBTUSD`) matches as its common form (`BTCUSD`) does.
-    static func matches(_ key: String, _ pair: CurrencyPair) -> Bool {
-        if key == requestName(for: pair) || key == pair.base + pair.quote { return true }
-        let (wantedBase, wantedQuote) = (normalized(pair.base), normalized(pair.quote))
-        for split in key.indices.dropFirst() {
-            if normalized(String(key[..<split])) == wantedBase && normalized(String(key[split...])) == wantedQuote { return true }
-        }
-        return false
+    /// The common-code readings of an answer key (`XXBTZUSD` → `XXBT/ZUSD`, ..., `BTC/USD`), one per
+    /// place the key could split into base and quote.
+    static func readings(ofKey key: String) -> [String] {
+        key.indices.dropFirst().map { split in "\(normalized(String(key[..<split])))/\(normalized(String(key[split...])))" }
+    }
+
+    /// The reading of a configured pair, in common codes: `XBTUSD` and `BTCUSD` both read `BTC/USD`.
+    static func reading(of pair: CurrencyPair) -> String {
+        "\(normalized(pair.base))/\(normalized(pair.quote))"
     }
 
     private static func normalized(_ asset: String) -> String {

@@ -16,16 +16,6 @@ public enum UpstreamKind: String, CaseIterable, Sendable {
         }
     }
 
-    /// Where the upstream is reached unless `upstreams.<name>.base_url` says otherwise.
-    public var defaultBaseURL: String? {
-        switch self {
-        case .kraken: KrakenUpstream.defaultBaseURL
-        case .zonda: ZondaUpstream.defaultBaseURL
-        case .cryptowatch: CryptowatchUpstream.defaultBaseURL
-        case .simulated: nil
-        }
-    }
-
     /// Whether the upstream accepts an API key (`upstreams.<name>.api_key`).
     public var takesAPIKey: Bool { self == .cryptowatch }
 
