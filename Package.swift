@@ -27,6 +27,8 @@ let package = Package(
             dependencies: [
                 "MetricsCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // One adapter per upstream, the simulated source and the poller.

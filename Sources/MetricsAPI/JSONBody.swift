@@ -2,16 +2,18 @@ import Hummingbird
 
 /// JSON responses: the body written by ``JSONWriter``, with the content type the original sent.
 enum JSONBody {
+    static let contentType = "application/json; charset=utf-8"
+
     static func response(_ body: some JSONBodyWritable, status: HTTPResponse.Status = .ok) -> Response {
         var json = JSONWriter()
         body.write(to: &json)
-        return response(bytes: json.text.utf8, status: status)
+        return response(bytes: json.bytes, status: status)
     }
 
     static func response(bytes: some Sequence<UInt8>, status: HTTPResponse.Status = .ok) -> Response {
         Response(
             status: status,
-            headers: [.contentType: "application/json; charset=utf-8"],
+            headers: [.contentType: contentType],
             body: .init(byteBuffer: ByteBuffer(bytes: bytes))
         )
     }

@@ -26,26 +26,50 @@ struct MetricListBody: JSONBodyWritable {
 }
 
 /// `GET /metrics/{id}`: the original's fields, with RFC 3339 timestamps and `null` where the
-/// original crashed (fewer than two samples).
+/// original crashed (fewer than two samples), then this API's additions: the window, the two
+/// normalized measures, and for a custom range its bounds.
 struct MetricDetailBody: JSONBodyWritable {
     let report: MetricReport
+    /// The history's offsets to write, when downsampled; every sample when `nil`.
+    let keptOffsets: [Int]?
+    /// Set for `?from=&to=`, which has no named window.
+    let customRange: TimeRange?
+
+    /// Bytes a history sample takes, for sizing the buffer once.
+    static let bytesPerSample = 52
 
     func write(to json: inout JSONWriter) {
         json.raw("{")
+        json.key("coefficient_of_variation")
+        json.optionalFloat(report.statistics.coefficientOfVariation)
+        if let customRange {
+            json.raw(",")
+            json.key("from")
+            json.timestamp(customRange.from.microsecondsSince1970)
+        }
+        json.raw(",")
         json.key("id")
         json.integer(report.metric.id)
         json.raw(",")
+        json.key("log_return_volatility")
+        json.optionalFloat(report.statistics.logReturnVolatility)
+        json.raw(",")
+        // The original's name, whatever the window, so that its clients keep working.
         json.key("metric_24h_history")
         json.raw("[")
-        for (index, sample) in report.history.enumerated() {
-            if index > 0 { json.raw(",") }
-            json.raw("{")
-            json.key("timestamp")
-            json.string(sample.timestamp.rfc3339)
-            json.raw(",")
-            json.key("value")
-            json.float(sample.value)
-            json.raw("}")
+        let history = report.history
+        if let keptOffsets {
+            for (index, offset) in keptOffsets.enumerated() {
+                if index > 0 { json.raw(",") }
+                writeSample(
+                    history.timestamps[history.timestamps.startIndex + offset], history.values[history.values.startIndex + offset],
+                    to: &json)
+            }
+        } else {
+            for (index, (timestamp, value)) in zip(history.timestamps, history.values).enumerated() {
+                if index > 0 { json.raw(",") }
+                writeSample(timestamp, value, to: &json)
+            }
         }
         json.raw("],")
         // Explicit nulls: a missing key would break clients written against the original.
@@ -56,10 +80,84 @@ struct MetricDetailBody: JSONBodyWritable {
         json.string(report.metric.type.rawValue)
         json.raw(",")
         json.key("standard_deviation")
-        json.optionalFloat(report.standardDeviation)
+        json.optionalFloat(report.statistics.standardDeviation)
         json.raw(",")
         json.key("ticker")
         json.string(report.metric.ticker.description)
+        if let customRange {
+            json.raw(",")
+            json.key("to")
+            json.timestamp(customRange.through.microsecondsSince1970)
+        }
+        json.raw(",")
+        json.key("window")
+        json.string(report.window?.rawValue ?? "custom")
+        json.raw("}")
+    }
+
+    private func writeSample(_ timestamp: Int64, _ value: Double, to json: inout JSONWriter) {
+        json.raw("{")
+        json.key("timestamp")
+        json.timestamp(timestamp)
+        json.raw(",")
+        json.key("value")
+        json.float(value)
+        json.raw("}")
+    }
+}
+
+/// `GET /rankings`: one page of a ranking, ascending by the chosen measure.
+struct RankingBody: JSONBodyWritable {
+    struct Row {
+        let rank: Int
+        let metric: Metric
+        let statistics: WindowStatistics
+    }
+
+    let type: MetricType
+    let window: StatisticsWindow
+    let measure: VolatilityMeasure
+    let total: Int
+    let rows: [Row]
+
+    func write(to json: inout JSONWriter) {
+        json.raw("{")
+        json.key("by")
+        json.string(measure.rawValue)
+        json.raw(",")
+        json.key("metric_type")
+        json.string(type.rawValue)
+        json.raw(",")
+        json.key("rankings")
+        json.raw("[")
+        for (index, row) in rows.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("{")
+            json.key("coefficient_of_variation")
+            json.optionalFloat(row.statistics.coefficientOfVariation)
+            json.raw(",")
+            json.key("id")
+            json.integer(row.metric.id)
+            json.raw(",")
+            json.key("log_return_volatility")
+            json.optionalFloat(row.statistics.logReturnVolatility)
+            json.raw(",")
+            json.key("rank")
+            json.integer(row.rank)
+            json.raw(",")
+            json.key("standard_deviation")
+            json.optionalFloat(row.statistics.standardDeviation)
+            json.raw(",")
+            json.key("ticker")
+            json.string(row.metric.ticker.description)
+            json.raw("}")
+        }
+        json.raw("],")
+        json.key("total")
+        json.integer(total)
+        json.raw(",")
+        json.key("window")
+        json.string(window.rawValue)
         json.raw("}")
     }
 }

@@ -3,14 +3,23 @@ import Hummingbird
 import MetricsCore
 import MetricsStore
 
-/// The original API: the list of metrics, and one metric's 24-hour history with its standard
-/// deviation and rank.
+/// The original API, served from the ready statistics: the list of metrics, and one metric's
+/// history with its standard deviation and rank; plus other windows, custom ranges and
+/// downsampling.
 struct MetricsController<Store: MetricStore> {
-    let store: Store
-    let now: @Sendable () -> Timestamp
+    let statistics: LiveStatistics<Store>
+    let cache: ResponseCache<DetailKey>
 
-    /// The window the original served: the last 24 hours, both ends included.
-    static var historyWindowSeconds: Double { 86_400 }
+    /// The longest custom range, and the most samples one may hold: bounds on what one request
+    /// reads from the store.
+    static var longestCustomRange: Int64 { 31 * 86_400 }
+    static var mostCustomSamples: Int { 500_000 }
+
+    struct DetailKey: Hashable, Sendable {
+        let id: Int64
+        let window: StatisticsWindow
+        let maxPoints: Int?
+    }
 
     func addRoutes(to group: RouterGroup<some RequestContext>) {
         group.get(use: list)
@@ -18,7 +27,10 @@ struct MetricsController<Store: MetricStore> {
     }
 
     @Sendable func list(_ request: Request, context: some RequestContext) async throws -> Response {
-        JSONBody.response(MetricListBody(metrics: try await store.metrics()))
+        _ = try QueryParameters(request, allowed: [])
+        try statistics.requireLoaded()
+        let metrics = statistics.read { $0.metrics }
+        return RenderedBody(MetricListBody(metrics: metrics), capacity: metrics.count * 64 + 16).response(to: request)
     }
 
     @Sendable func detail(_ request: Request, context: some RequestContext) async throws -> Response {
@@ -26,11 +38,110 @@ struct MetricsController<Store: MetricStore> {
         let raw = context.parameters.get("id") ?? ""
         let text = raw.removingPercentEncoding ?? raw
         let id = try MetricID(text)
-        let range = TimeRange(last: Self.historyWindowSeconds, endingAt: now())
-        guard let value = id.value, let window = try await store.window(of: value, in: range) else {
+        let query = try QueryParameters(request, allowed: ["window", "from", "to", "max_points"])
+        let maxPoints = try query.integer("max_points", in: 2...1_000_000)
+        let from = try query.timestamp("from")
+        let to = try query.timestamp("to")
+        if from != nil || to != nil {
+            guard query.text("window") == nil else {
+                throw APIError(.badRequest, "Give either window or from and to, not both.")
+            }
+            guard let from, let to else {
+                throw APIError(.badRequest, "Give both from and to for a custom range.")
+            }
+            return try await customRange(id, from: from, to: to, maxPoints: maxPoints, request: request)
+        }
+        let window = try query.choice("window", default: StatisticsWindow.default)
+        try statistics.requireLoaded()
+        guard let value = id.value,
+            let (report, generation) = statistics.read({ book in book.report(of: value, window: window).map { ($0, book.generation) } })
+        else {
             throw APIError.noSuchMetric(id.canonical)
         }
-        return JSONBody.response(MetricDetailBody(report: MetricReport(window)))
+        let key = DetailKey(id: value, window: window, maxPoints: maxPoints)
+        return cache.body(for: key, generation: generation) {
+            RenderedBody(
+                MetricDetailBody(
+                    report: report, keptOffsets: maxPoints.map { Downsampling.largestTriangleThreeBuckets(report.history, maxPoints: $0) },
+                    customRange: nil),
+                capacity: (min(maxPoints ?? .max, report.history.count) + 4) * MetricDetailBody.bytesPerSample
+            )
+        }.response(to: request)
+    }
+
+    /// A range no window covers: read from the store and computed on the spot, with no rank (its
+    /// peers have no statistics ready for the same range).
+    private func customRange(_ id: MetricID, from: Timestamp, to: Timestamp, maxPoints: Int?, request: Request) async throws -> Response {
+        guard from <= to else {
+            throw APIError(.badRequest, "The range ends before it starts: from \(from.rfc3339) is after to \(to.rfc3339).")
+        }
+        guard to.microsecondsSince1970 - from.microsecondsSince1970 <= Self.longestCustomRange * 1_000_000 else {
+            throw APIError(.badRequest, "The range is longer than \(Self.longestCustomRange / 86_400) days; ask for a shorter one.")
+        }
+        let range = TimeRange(from: from, through: to)
+        guard let value = id.value,
+            let found = try await statistics.store.samples(of: value, in: range, limit: Self.mostCustomSamples)
+        else {
+            throw APIError.noSuchMetric(id.canonical)
+        }
+        guard !found.isTruncated else {
+            throw APIError(.badRequest, "The range holds more than \(Self.mostCustomSamples) samples; ask for a shorter one.")
+        }
+        let history = SampleHistory(timestamps: found.series.timestamps[...], values: found.series.values[...])
+        let report = MetricReport(
+            metric: found.metric,
+            window: nil,
+            history: history,
+            statistics: WindowStatistics(of: found.series.values),
+            rank: nil
+        )
+        let kept = maxPoints.map { Downsampling.largestTriangleThreeBuckets(history, maxPoints: $0) }
+        return RenderedBody(
+            MetricDetailBody(report: report, keptOffsets: kept, customRange: range),
+            capacity: (min(maxPoints ?? .max, history.count) + 4) * MetricDetailBody.bytesPerSample
+        ).response(to: request)
+    }
+}
+
+/// `GET /rankings`: every metric of a type ordered by a measure over a window, a page at a time.
+struct RankingsController<Store: MetricStore> {
+    let statistics: LiveStatistics<Store>
+
+    static var defaultLimit: Int { 100 }
+    static var largestLimit: Int { 1_000 }
+
+    func addRoutes(to router: Router<some RequestContext>) {
+        router.get("rankings", use: rankings)
+    }
+
+    @Sendable func rankings(_ request: Request, context: some RequestContext) async throws -> Response {
+        let query = try QueryParameters(request, allowed: ["metric_type", "window", "by", "limit", "offset"])
+        let type = try query.choice("metric_type", default: MetricType.price)
+        let window = try query.choice("window", default: StatisticsWindow.default)
+        let measure = try query.choice("by", default: VolatilityMeasure.standardDeviation)
+        let limit = try query.integer("limit", in: 0...Self.largestLimit) ?? Self.defaultLimit
+        let offset = try query.integer("offset", in: 0...Int(Int32.max)) ?? 0
+        try statistics.requireLoaded()
+        let body = statistics.read { book in
+            let ranking = book.ranking(StatisticsBook.RankingKey(type: type, window: window, measure: measure))
+            let page = ranking.entries.dropFirst(offset).prefix(limit)
+            let rows = page.enumerated().compactMap { index, entry in
+                book.metric(entry.id).map {
+                    RankingBody.Row(rank: offset + index + 1, metric: $0, statistics: book.statistics(of: entry.id, window: window))
+                }
+            }
+            return RankingBody(type: type, window: window, measure: measure, total: ranking.count, rows: rows)
+        }
+        return RenderedBody(body, capacity: body.rows.count * 200 + 128).response(to: request)
+    }
+}
+
+extension LiveStatistics {
+    /// Throws the API's 503 until the first load is done.
+    func requireLoaded() throws(APIError) {
+        guard isLoaded else {
+            throw APIError(.serviceUnavailable, "The statistics are still loading from the database; retry in a few seconds.")
+        }
     }
 }
 

@@ -8,8 +8,8 @@ public enum OpenAPIDocument {
           "openapi": "3.1.0",
           "info": {
             "title": "cryptometrics",
-            "version": "1.0.0",
-            "description": "Cryptocurrency price and volume metrics polled from exchanges, with 24-hour history, sample standard deviation and rankings. GET /metrics and GET /metrics/{id} are compatible with the original Flask app."
+            "version": "1.1.0",
+            "description": "Cryptocurrency price and volume metrics polled from exchanges, with history, volatility statistics and rankings over 1-hour, 24-hour and 7-day windows, kept ready as samples arrive. GET /metrics and GET /metrics/{id} are compatible with the original Flask app. Responses carry a strong ETag; send it back in If-None-Match for a 304."
           },
           "paths": {
             "/metrics": {
@@ -19,15 +19,22 @@ public enum OpenAPIDocument {
                 "responses": {
                   "200": {
                     "description": "The metrics.",
+                    "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MetricList"}}}
-                  }
+                  },
+                  "304": {"description": "Unchanged since the ETag sent in If-None-Match."},
+                  "400": {
+                    "description": "A query parameter was given; this endpoint takes none.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                  },
+                  "503": {"$ref": "#/components/responses/Loading"}
                 }
               }
             },
             "/metrics/{id}": {
               "get": {
                 "operationId": "getMetric",
-                "summary": "One metric's last 24 hours: history, sample standard deviation and rank among metrics of the same type.",
+                "summary": "One metric over a window (the last 24 hours by default) or a custom range: history, statistics, and rank among metrics of the same type.",
                 "parameters": [
                   {
                     "name": "id",
@@ -35,21 +42,74 @@ public enum OpenAPIDocument {
                     "required": true,
                     "description": "A metric id from GET /metrics.",
                     "schema": {"type": "integer"}
+                  },
+                  {
+                    "name": "window",
+                    "in": "query",
+                    "description": "The trailing window, kept ready. Not with from and to.",
+                    "schema": {"$ref": "#/components/schemas/Window"}
+                  },
+                  {
+                    "name": "from",
+                    "in": "query",
+                    "description": "Start of a custom range (RFC 3339, included), with to; computed on demand, at most 31 days and 500000 samples, without a rank.",
+                    "schema": {"type": "string", "format": "date-time"}
+                  },
+                  {
+                    "name": "to",
+                    "in": "query",
+                    "description": "End of a custom range (RFC 3339, included), with from.",
+                    "schema": {"type": "string", "format": "date-time"}
+                  },
+                  {
+                    "name": "max_points",
+                    "in": "query",
+                    "description": "Downsample the history to at most this many points with largest-triangle-three-buckets (first and last kept); statistics stay over every sample.",
+                    "schema": {"type": "integer", "minimum": 2, "maximum": 1000000}
                   }
                 ],
                 "responses": {
                   "200": {
                     "description": "The metric's report.",
+                    "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MetricDetail"}}}
                   },
+                  "304": {"description": "Unchanged since the ETag sent in If-None-Match."},
                   "400": {
-                    "description": "The id is not an integer.",
+                    "description": "The id is not an integer, or a query parameter is unknown or invalid (a bad window, timestamp or max_points, a reversed or too long range).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
                   "404": {
                     "description": "No metric has this id.",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-                  }
+                  },
+                  "503": {"$ref": "#/components/responses/Loading"}
+                }
+              }
+            },
+            "/rankings": {
+              "get": {
+                "operationId": "getRankings",
+                "summary": "Metrics of one type ordered by a volatility measure over a window, ascending (steadiest first), ties by id; metrics without that measure are left out.",
+                "parameters": [
+                  {"name": "metric_type", "in": "query", "description": "Default price.", "schema": {"$ref": "#/components/schemas/MetricType"}},
+                  {"name": "window", "in": "query", "description": "Default 24h.", "schema": {"$ref": "#/components/schemas/Window"}},
+                  {"name": "by", "in": "query", "description": "Default stddev.", "schema": {"$ref": "#/components/schemas/Measure"}},
+                  {"name": "limit", "in": "query", "description": "Rows per page, default 100.", "schema": {"type": "integer", "minimum": 0, "maximum": 1000}},
+                  {"name": "offset", "in": "query", "description": "Rows to skip, default 0.", "schema": {"type": "integer", "minimum": 0}}
+                ],
+                "responses": {
+                  "200": {
+                    "description": "One page of the ranking.",
+                    "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ranking"}}}
+                  },
+                  "304": {"description": "Unchanged since the ETag sent in If-None-Match."},
+                  "400": {
+                    "description": "A query parameter is unknown or invalid.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                  },
+                  "503": {"$ref": "#/components/responses/Loading"}
                 }
               }
             },
@@ -68,14 +128,14 @@ public enum OpenAPIDocument {
             "/readyz": {
               "get": {
                 "operationId": "readiness",
-                "summary": "Readiness: the database can be read.",
+                "summary": "Readiness: the statistics are loaded and the database can be read.",
                 "responses": {
                   "200": {
                     "description": "Ready to serve.",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}
                   },
                   "503": {
-                    "description": "The database cannot be read.",
+                    "description": "The statistics are still loading, or the database cannot be read.",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   }
                 }
@@ -92,8 +152,33 @@ public enum OpenAPIDocument {
             }
           },
           "components": {
+            "headers": {
+              "ETag": {"description": "A strong tag of the body's bytes, the same from every instance.", "schema": {"type": "string"}}
+            },
+            "responses": {
+              "Loading": {
+                "description": "The statistics are still loading from the database after a start; retry in a few seconds.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+              }
+            },
             "schemas": {
               "MetricType": {"type": "string", "enum": ["price", "volume"]},
+              "Window": {"type": "string", "enum": ["1h", "24h", "7d"]},
+              "Measure": {"type": "string", "enum": ["stddev", "cv", "log_return_volatility"]},
+              "StandardDeviation": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "description": "Sample standard deviation (n-1) of the values; null with fewer than two samples."
+              },
+              "CoefficientOfVariation": {
+                "type": ["number", "null"],
+                "description": "standard_deviation / mean; null when either is null or the mean is 0."
+              },
+              "LogReturnVolatility": {
+                "type": ["number", "null"],
+                "minimum": 0,
+                "description": "Sample standard deviation of ln(v[i] / v[i-1]) over consecutive samples; null with fewer than three samples or when any value is 0 or negative."
+              },
               "Ticker": {
                 "type": "string",
                 "pattern": "^[A-Z0-9_]+:[A-Z0-9]+(-[A-Z0-9]+)?$",
@@ -121,15 +206,27 @@ public enum OpenAPIDocument {
               },
               "MetricDetail": {
                 "type": "object",
-                "required": ["id", "ticker", "metric_type", "metric_24h_history", "standard_deviation", "metric_rank"],
+                "required": [
+                  "id", "ticker", "metric_type", "metric_24h_history", "standard_deviation", "metric_rank",
+                  "coefficient_of_variation", "log_return_volatility", "window"
+                ],
                 "additionalProperties": false,
                 "properties": {
+                  "window": {
+                    "type": "string",
+                    "enum": ["1h", "24h", "7d", "custom"],
+                    "description": "The window asked for, or custom for from and to."
+                  },
+                  "from": {"type": "string", "format": "date-time", "description": "Only for a custom range: its start."},
+                  "to": {"type": "string", "format": "date-time", "description": "Only for a custom range: its end."},
+                  "coefficient_of_variation": {"$ref": "#/components/schemas/CoefficientOfVariation"},
+                  "log_return_volatility": {"$ref": "#/components/schemas/LogReturnVolatility"},
                   "id": {"type": "integer", "minimum": 1},
                   "ticker": {"$ref": "#/components/schemas/Ticker"},
                   "metric_type": {"$ref": "#/components/schemas/MetricType"},
                   "metric_24h_history": {
                     "type": "array",
-                    "description": "Every sample with now-24h <= timestamp <= now, ascending by time.",
+                    "description": "Every sample of the window (now minus its length <= timestamp) or range, ascending by time, downsampled when max_points asks. Named as in the original whatever the window.",
                     "items": {
                       "type": "object",
                       "required": ["timestamp", "value"],
@@ -140,15 +237,38 @@ public enum OpenAPIDocument {
                       }
                     }
                   },
-                  "standard_deviation": {
-                    "type": ["number", "null"],
-                    "minimum": 0,
-                    "description": "Sample standard deviation (n-1) of the history's values; null with fewer than two samples."
-                  },
+                  "standard_deviation": {"$ref": "#/components/schemas/StandardDeviation"},
                   "metric_rank": {
                     "type": ["string", "null"],
                     "pattern": "^[0-9]+/[0-9]+$",
-                    "description": "k/n: position by standard deviation ascending (ties by id) among metrics of the same type with a standard deviation over the same window; null without one."
+                    "description": "k/n: position by standard deviation ascending (ties by id) among metrics of the same type with a standard deviation over the same window; null without one, and for a custom range."
+                  }
+                }
+              },
+              "Ranking": {
+                "type": "object",
+                "required": ["metric_type", "window", "by", "total", "rankings"],
+                "additionalProperties": false,
+                "properties": {
+                  "metric_type": {"$ref": "#/components/schemas/MetricType"},
+                  "window": {"$ref": "#/components/schemas/Window"},
+                  "by": {"$ref": "#/components/schemas/Measure"},
+                  "total": {"type": "integer", "minimum": 0, "description": "How many metrics have the measure."},
+                  "rankings": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": ["rank", "id", "ticker", "standard_deviation", "coefficient_of_variation", "log_return_volatility"],
+                      "additionalProperties": false,
+                      "properties": {
+                        "rank": {"type": "integer", "minimum": 1, "description": "Position, counted as metric_rank counts."},
+                        "id": {"type": "integer", "minimum": 1},
+                        "ticker": {"$ref": "#/components/schemas/Ticker"},
+                        "standard_deviation": {"$ref": "#/components/schemas/StandardDeviation"},
+                        "coefficient_of_variation": {"$ref": "#/components/schemas/CoefficientOfVariation"},
+                        "log_return_volatility": {"$ref": "#/components/schemas/LogReturnVolatility"}
+                      }
+                    }
                   }
                 }
               },

@@ -2,18 +2,19 @@ import Hummingbird
 import MetricsCore
 import MetricsStore
 
-/// Builds every route of the HTTP API over `store`. The executable hands in the real store; tests
-/// hand in a temporary one and their own clock.
+/// Builds every route of the HTTP API over the statistics of a store. The executable hands in the
+/// real ones; tests hand in a temporary store and their own clock.
 ///
-/// - Parameter now: the clock that ends the "last 24 hours" window.
+/// - Parameter responseCacheBytes: how much memory rendered histories may take.
 public func buildRouter<Store: MetricStore>(
-    store: Store,
-    now: @escaping @Sendable () -> Timestamp = { .now }
+    statistics: LiveStatistics<Store>,
+    responseCacheBytes: Int = 64 << 20
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: JSONErrorMiddleware())
-    MetricsController(store: store, now: now).addRoutes(to: router.group("metrics"))
-    HealthController(store: store).addRoutes(to: router)
+    MetricsController(statistics: statistics, cache: ResponseCache(budget: responseCacheBytes)).addRoutes(to: router.group("metrics"))
+    RankingsController(statistics: statistics).addRoutes(to: router)
+    HealthController(statistics: statistics).addRoutes(to: router)
     router.get("openapi.json") { _, _ in JSONBody.response(bytes: OpenAPIDocument.json.utf8) }
     return router
 }

@@ -26,9 +26,14 @@ public protocol MetricStore: Sendable {
         _ produce: (_ insert: (SampleRow) throws -> Void) throws -> Void
     ) async throws -> ImportSummary
 
-    /// One metric's samples in `range` and the standard deviations of its peers, from one snapshot;
-    /// `nil` when no metric has this id.
-    func window(of id: Int64, in range: TimeRange) async throws -> MetricWindow?
+    /// One metric's samples in `range`, ascending, at most `limit` of them; `nil` when no metric has
+    /// this id.
+    func samples(of id: Int64, in range: TimeRange, limit: Int) async throws -> RangeSamples?
+
+    /// What was stored after `cursor` by any process: new metrics, and the samples of the time range
+    /// the new writes cover, from `oldest` on. With a `nil` cursor, everything from `oldest` on.
+    /// Read from one snapshot, so that a sample is either in these changes or in later ones.
+    func changes(after cursor: ChangeCursor?, from oldest: Timestamp) async throws -> StoreChanges
 
     /// The newest timestamp stored for each of `keys` that has any sample.
     func latestTimestamps(of keys: [MetricKey]) async throws -> [MetricKey: Timestamp]
@@ -50,5 +55,12 @@ public struct ImportSummary: Hashable, Sendable {
         self.inserted = inserted
         self.duplicates = duplicates
         self.metricsCreated = metricsCreated
+    }
+}
+
+extension MetricStore {
+    /// Every sample of one metric in `range`.
+    public func samples(of id: Int64, in range: TimeRange) async throws -> RangeSamples? {
+        try await samples(of: id, in: range, limit: Int(Int32.max))
     }
 }

@@ -48,3 +48,24 @@ enum SampleRecord {
     /// poller at the same instant never overwrites what is there.
     static let insertSQL = "INSERT INTO sample (metric_id, timestamp_us, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
 }
+
+/// A row of `sample_batch`: the change feed that API instances follow.
+enum SampleBatchRecord {
+    /// How many batches the feed keeps. An instance that falls further behind (about 2.8 hours at
+    /// one cycle a second) reloads everything instead.
+    static let retainedBatches: Int64 = 10_000
+
+    /// Records that a transaction added `count` samples between `first` and `last`, and prunes
+    /// the feed. Runs inside the writing transaction, so that the batch commits with its samples.
+    static func append(first: Int64, last: Int64, count: Int, in db: Database) throws {
+        guard count > 0 else { return }
+        try db.execute(
+            sql: "INSERT INTO sample_batch (first_timestamp_us, last_timestamp_us, sample_count) VALUES (?, ?, ?)",
+            arguments: [first, last, count]
+        )
+        let id = db.lastInsertedRowID
+        if id % 100 == 0 {
+            try db.execute(sql: "DELETE FROM sample_batch WHERE id <= ?", arguments: [id - retainedBatches])
+        }
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import MetricsCore
 import Synchronization
 
@@ -26,9 +27,6 @@ public final class SQLiteMetricStore: MetricStore {
         self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(Double(busyTimeout.components.seconds) + Double(busyTimeout.components.attoseconds) / 1e18)
-        configuration.prepareDatabase { db in
-            db.add(function: DatabaseFunction("sample_stddev", argumentCount: 1, pure: true, aggregate: SampleDeviationAggregate.self))
-        }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             do {
@@ -85,6 +83,8 @@ public final class SQLiteMetricStore: MetricStore {
                 try statement.execute(arguments: [ids[key]!, timestamp.microsecondsSince1970, value])
                 inserted += db.changesCount
             }
+            let micros = timestamp.microsecondsSince1970
+            try SampleBatchRecord.append(first: micros, last: micros, count: inserted, in: db)
             return inserted
         }
     }
@@ -104,8 +104,14 @@ public final class SQLiteMetricStore: MetricStore {
         var summary = ImportSummary()
         try pool.write { db in
             let insertSample = try db.makeStatement(sql: SampleRecord.insertSQL)
+            // Bound and stepped through SQLite's C API: GRDB's arguments allocate for every row,
+            // which is a third of the import's time at millions of rows.
+            let statement = insertSample.sqliteStatement
+            let connection = db.sqliteConnection
             var lastKey: MetricKey?
             var lastID: Int64 = 0
+            var first = Int64.max
+            var last = Int64.min
             try produce { row in
                 if row.key != lastKey {
                     if let id = known[row.key] {
@@ -118,44 +124,129 @@ public final class SQLiteMetricStore: MetricStore {
                     }
                     lastKey = row.key
                 }
-                insertSample.setUncheckedArguments([lastID, row.timestamp.microsecondsSince1970, row.value])
-                try insertSample.execute()
-                if db.changesCount > 0 { summary.inserted += 1 } else { summary.duplicates += 1 }
+                let micros = row.timestamp.microsecondsSince1970
+                sqlite3_bind_int64(statement, 1, lastID)
+                sqlite3_bind_int64(statement, 2, micros)
+                sqlite3_bind_double(statement, 3, row.value)
+                let code = sqlite3_step(statement)
+                sqlite3_reset(statement)
+                guard code == SQLITE_DONE else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)))
+                }
+                if sqlite3_changes(connection) > 0 {
+                    summary.inserted += 1
+                    first = min(first, micros)
+                    last = max(last, micros)
+                } else {
+                    summary.duplicates += 1
+                }
             }
+            try SampleBatchRecord.append(first: first, last: last, count: summary.inserted, in: db)
         }
         knownIDs.withLock { $0.merge(known) { old, _ in old } }
         return summary
     }
 
-    public func window(of id: Int64, in range: TimeRange) async throws -> MetricWindow? {
+    public func samples(of id: Int64, in range: TimeRange, limit: Int) async throws -> RangeSamples? {
         try await pool.read { db in
             guard let record = try MetricRecord.fetchOne(db, key: id) else { return nil }
-            let metric = try record.metric()
-            let samples = try Row.fetchAll(
-                db,
+            let statement = try db.cachedStatement(
                 sql: """
-                    SELECT timestamp_us, value FROM sample
-                    WHERE metric_id = ? AND timestamp_us BETWEEN ? AND ?
-                    ORDER BY timestamp_us
-                    """,
-                arguments: [id, range.from.microsecondsSince1970, range.through.microsecondsSince1970]
-            ).map { Sample(timestamp: Timestamp(microsecondsSince1970: $0[0]), value: $0[1]) }
-            var deviations: [Int64: Double] = [:]
-            let rows = try Row.fetchCursor(
-                db,
-                sql: """
-                    SELECT metric.id, sample_stddev(sample.value)
-                    FROM metric JOIN sample ON sample.metric_id = metric.id
-                    WHERE metric.metric_type = ? AND sample.timestamp_us BETWEEN ? AND ?
-                    GROUP BY metric.id
-                    """,
-                arguments: [metric.type.rawValue, range.from.microsecondsSince1970, range.through.microsecondsSince1970]
+                    SELECT ?1, timestamp_us, value FROM sample
+                    WHERE metric_id = ?1 AND timestamp_us BETWEEN ?2 AND ?3
+                    ORDER BY timestamp_us LIMIT ?4
+                    """
             )
-            while let row = try rows.next() {
-                if let deviation: Double = row[1] { deviations[row[0]] = deviation }
+            try statement.setArguments([id, range.from.microsecondsSince1970, range.through.microsecondsSince1970, limit + 1])
+            var samples = try Self.readSeries(statement).first ?? SeriesSamples(metricID: id)
+            let isTruncated = samples.timestamps.count > limit
+            if isTruncated {
+                samples.timestamps.removeLast()
+                samples.values.removeLast()
             }
-            return MetricWindow(metric: metric, range: range, samples: samples, peerDeviations: deviations)
+            return RangeSamples(metric: try record.metric(), series: samples, isTruncated: isTruncated)
         }
+    }
+
+    public func changes(after cursor: ChangeCursor?, from oldest: Timestamp) async throws -> StoreChanges {
+        try await pool.read { db in
+            let feed = try Row.fetchOne(db, sql: "SELECT min(id), max(id) FROM sample_batch")
+            let firstBatch: Int64 = feed?[0] ?? 0
+            let lastBatch: Int64 = feed?[1] ?? 0
+            // A reader further behind than the feed keeps starts over.
+            let cursor = cursor.flatMap { $0.batch + 1 >= firstBatch || lastBatch == $0.batch ? $0 : nil }
+            let newMetrics = try MetricRecord.filter(Column("id") > (cursor?.metric ?? 0)).order(Column("id")).fetchAll(db)
+                .map { try $0.metric() }
+            let next = ChangeCursor(batch: lastBatch, metric: newMetrics.last?.id ?? cursor?.metric ?? 0)
+            guard let cursor else {
+                let samples = try Self.readAllSeries(db, from: oldest.microsecondsSince1970, through: .max)
+                return StoreChanges(cursor: next, isFullLoad: true, metrics: newMetrics, samples: samples)
+            }
+            guard lastBatch > cursor.batch,
+                let span = try Row.fetchOne(
+                    db,
+                    sql: "SELECT min(first_timestamp_us), max(last_timestamp_us) FROM sample_batch WHERE id > ?",
+                    arguments: [cursor.batch]
+                ),
+                let first: Int64 = span[0], let last: Int64 = span[1], last >= oldest.microsecondsSince1970
+            else {
+                return StoreChanges(cursor: next, isFullLoad: false, metrics: newMetrics, samples: [])
+            }
+            let samples = try Self.readAllSeries(db, from: max(first, oldest.microsecondsSince1970), through: last)
+            return StoreChanges(cursor: next, isFullLoad: false, metrics: newMetrics, samples: samples)
+        }
+    }
+
+    /// Every metric's samples in a time range, metric by metric: the join walks the metrics and
+    /// seeks each one's range in the clustered key, so the cost follows the samples read, not the
+    /// table's size.
+    private static func readAllSeries(_ db: Database, from: Int64, through: Int64) throws -> [SeriesSamples] {
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT sample.metric_id, sample.timestamp_us, sample.value
+                FROM metric CROSS JOIN sample ON sample.metric_id = metric.id
+                WHERE sample.timestamp_us BETWEEN ? AND ?
+                ORDER BY metric.id, sample.timestamp_us
+                """
+        )
+        try statement.setArguments([from, through])
+        return try readSeries(statement)
+    }
+
+    /// Steps a statement of `(metric_id, timestamp_us, value)` rows, grouped by metric, into
+    /// arrays through SQLite's C API: at millions of rows, decoding each through `Row` would be most
+    /// of a start-up's time. Each metric's arrays are sized to their samples plus room to grow.
+    private static func readSeries(_ statement: Statement) throws -> [SeriesSamples] {
+        let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle) }
+        var result: [SeriesSamples] = []
+        var timestamps: [Int64] = []
+        var values: [Double] = []
+        var current: Int64?
+        func flush() {
+            guard let current, !timestamps.isEmpty else { return }
+            result.append(
+                SeriesSamples(metricID: current, timestamps: SeriesSamples.sized(timestamps), values: SeriesSamples.sized(values)))
+            timestamps.removeAll(keepingCapacity: true)
+            values.removeAll(keepingCapacity: true)
+        }
+        while true {
+            let code = sqlite3_step(handle)
+            if code == SQLITE_DONE { break }
+            guard code == SQLITE_ROW else {
+                throw DatabaseError(
+                    resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(sqlite3_db_handle(handle))))
+            }
+            let id = sqlite3_column_int64(handle, 0)
+            if id != current {
+                flush()
+                current = id
+            }
+            timestamps.append(sqlite3_column_int64(handle, 1))
+            values.append(sqlite3_column_double(handle, 2))
+        }
+        flush()
+        return result
     }
 
     public func latestTimestamps(of keys: [MetricKey]) async throws -> [MetricKey: Timestamp] {
@@ -180,6 +271,13 @@ public final class SQLiteMetricStore: MetricStore {
     /// The writer's `PRAGMA synchronous` level (2 is FULL), for tests of the durability promise.
     func writerSynchronousLevel() throws -> Int {
         try pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    /// Appends `count` batches that added nothing, so that tests can run the feed past its retention.
+    func insertEmptyBatches(_ count: Int) async throws {
+        try await pool.write { db in
+            for _ in 0..<count { try SampleBatchRecord.append(first: 0, last: 0, count: 1, in: db) }
+        }
     }
 
     public func checkReadable() async throws {
@@ -216,19 +314,5 @@ public enum StoreError: Error, CustomStringConvertible {
         case .corruptRow(let table, let reason):
             "the database holds a row this version cannot read (table \(table)): \(reason)"
         }
-    }
-}
-
-/// SQLite aggregate `sample_stddev(value)`: the sample standard deviation, computed with the same
-/// accumulator as everything else so that SQL and Swift agree to the last bit.
-private struct SampleDeviationAggregate: DatabaseAggregate {
-    var statistics = RunningStatistics()
-
-    mutating func step(_ values: [DatabaseValue]) throws {
-        if let value = Double.fromDatabaseValue(values[0]) { statistics.add(value) }
-    }
-
-    func finalize() throws -> (any DatabaseValueConvertible)? {
-        statistics.sampleStandardDeviation
     }
 }

@@ -25,6 +25,22 @@ enum SchemaMigrations {
                     """
             )
         }
+        migrator.registerMigration("v2-sample-batches") { db in
+            try db.execute(
+                sql: """
+                    -- The change feed: one row per write transaction that added samples, committed
+                    -- with them. API instances read the rows after the last one they saw and fetch
+                    -- the samples in that time range, so that a sample any process stores reaches
+                    -- every instance's statistics. AUTOINCREMENT: an id is never reused.
+                    CREATE TABLE sample_batch (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        first_timestamp_us INTEGER NOT NULL,
+                        last_timestamp_us INTEGER NOT NULL,
+                        sample_count INTEGER NOT NULL
+                    );
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -7,22 +7,23 @@ import QuoteSources
 import ServiceLifecycle
 
 /// Builds the whole service from settings: the store (schema migrated before the server accepts
-/// traffic), the router over it, and the poller as a service beside the server unless polling is
-/// off. The `serve` command and the integration tests both start the service through here.
+/// traffic), the statistics following it, the router over them, and the poller as a service
+/// beside the server unless polling is off. The `serve` command and the integration tests both start the service through here.
 func buildApplication(
     _ settings: Settings,
     logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let store = try openStore(settings, logger: logger, polling: settings.poll)
-    var services: [any Service] = []
+    let statistics = LiveStatistics(store: store)
+    var services: [any Service] = [StatisticsService(statistics: statistics, logger: logger)]
     if settings.poll {
         services.append(buildPoller(settings, store: store, logger: logger))
     } else {
         logger.info("polling is off (--no-poll): serving what other processes store in \(settings.databasePath)")
     }
     return Application(
-        router: buildRouter(store: store),
+        router: buildRouter(statistics: statistics),
         configuration: ApplicationConfiguration(
             address: .hostname(settings.host, port: settings.port),
             serverName: "cryptometrics"
@@ -51,4 +52,23 @@ func openStore(_ settings: Settings, logger: Logger, polling: Bool) throws -> SQ
     )
     logger.info("database: \(settings.databasePath) (SQLite, WAL)")
     return store
+}
+
+/// Keeps the statistics following the store for as long as the server runs.
+struct StatisticsService<Store: MetricStore>: Service {
+    let statistics: LiveStatistics<Store>
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            let started = ContinuousClock.now
+            try? await statistics.refresh()
+            if statistics.isLoaded {
+                let (metrics, samples) = statistics.read { ($0.metrics.count, $0.sampleCount) }
+                logger.info(
+                    "statistics ready: \(metrics) metrics, \(samples) samples in memory, loaded in \(ContinuousClock.now - started)")
+            }
+            await statistics.run(logger: logger)
+        }
+    }
 }

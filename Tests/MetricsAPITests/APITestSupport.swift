@@ -33,9 +33,12 @@ struct APIHarness {
         return try await store.metrics().first { $0.key == key }!.id
     }
 
-    /// Runs `body` with a client that sends requests straight to the router.
-    func test(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let app = Application(router: buildRouter(store: store, now: { Self.now }))
+    /// Runs `body` with a client that sends requests straight to the router, over statistics
+    /// loaded from what the store holds at `now`.
+    func test(now: Timestamp = Self.now, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let statistics = LiveStatistics(store: store, now: { now })
+        try await statistics.refresh()
+        let app = Application(router: buildRouter(statistics: statistics))
         try await app.test(.router, body)
     }
 }

@@ -10,7 +10,11 @@ import Testing
     let document = try! JSONDecoder().decode(JSONValue.self, from: Data(OpenAPIDocument.json.utf8))
 
     private func schema(_ path: String, _ status: Int) -> JSONValue? {
-        document["paths"]?[path]?["get"]?["responses"]?[String(status)]?["content"]?["application/json"]?["schema"]
+        var response = document["paths"]?[path]?["get"]?["responses"]?[String(status)]
+        if case .string(let reference)? = response?["$ref"] {
+            response = document["components"]?["responses"]?[String(reference.split(separator: "/").last!)]
+        }
+        return response?["content"]?["application/json"]?["schema"]
     }
 
     @Test func isAnOpenAPI31DocumentServedAsIs() async throws {
@@ -41,6 +45,15 @@ import Testing
                 ("/metrics/4", "/metrics/{id}", 200),
                 ("/metrics/twenty", "/metrics/{id}", 400),
                 ("/metrics/30", "/metrics/{id}", 404),
+                ("/metrics/1?window=1h", "/metrics/{id}", 200),
+                ("/metrics/1?window=7d&max_points=2", "/metrics/{id}", 200),
+                ("/metrics/1?from=2026-11-25T11:00:00Z&to=2026-11-25T12:00:00Z", "/metrics/{id}", 200),
+                ("/metrics/1?window=2h", "/metrics/{id}", 400),
+                ("/metrics/1?from=2026-11-25T13:00:00Z&to=2026-11-25T12:00:00Z", "/metrics/{id}", 400),
+                ("/metrics?x=1", "/metrics", 400),
+                ("/rankings", "/rankings", 200),
+                ("/rankings?metric_type=volume&window=1h&by=cv&limit=1&offset=0", "/rankings", 200),
+                ("/rankings?by=variance", "/rankings", 400),
                 ("/healthz", "/healthz", 200),
                 ("/readyz", "/readyz", 200),
             ]

@@ -16,21 +16,41 @@ private struct UnreadableStore: MetricStore {
     func metrics(for keys: [MetricKey]) async throws -> [MetricKey: Metric] { throw Failure() }
     func record(_ values: [MetricKey: Double], at timestamp: Timestamp) async throws -> Int { throw Failure() }
     func importSamples(_ produce: (_ insert: (SampleRow) throws -> Void) throws -> Void) async throws -> ImportSummary { throw Failure() }
-    func window(of id: Int64, in range: TimeRange) async throws -> MetricWindow? { throw Failure() }
+    func samples(of id: Int64, in range: TimeRange, limit: Int) async throws -> RangeSamples? { throw Failure() }
+    /// Readable once: the statistics load (nothing), then the disk fails.
+    func changes(after cursor: ChangeCursor?, from oldest: Timestamp) async throws -> StoreChanges {
+        guard cursor == nil else { throw Failure() }
+        return StoreChanges(cursor: ChangeCursor(batch: 0, metric: 0), isFullLoad: true, metrics: [], samples: [])
+    }
     func latestTimestamps(of keys: [MetricKey]) async throws -> [MetricKey: Timestamp] { throw Failure() }
     func checkReadable() async throws { throw Failure() }
 }
 
 @Suite struct UnreadableStoreTests {
+    @Test func untilTheFirstLoadTheAPIAsksClientsToRetry() async throws {
+        let statistics = LiveStatistics(store: UnreadableStore())
+        let app = Application(router: buildRouter(statistics: statistics))
+        try await app.test(.router) { client in
+            for uri in ["/readyz", "/metrics", "/metrics/1", "/rankings"] {
+                let response = try await client.execute(uri: uri, method: .get)
+                #expect(response.status == .serviceUnavailable, "\(uri)")
+                #expect(response.text.contains("still loading"), "\(uri)")
+            }
+            #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+        }
+    }
+
     @Test func readinessFailsAndErrorsStayJSON() async throws {
-        let app = Application(router: buildRouter(store: UnreadableStore()))
+        let statistics = LiveStatistics(store: UnreadableStore())
+        try await statistics.refresh()
+        let app = Application(router: buildRouter(statistics: statistics))
         try await app.test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
                 #expect(response.text == #"{"error":"The database cannot be read: disk I/O error"}"#)
             }
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok, "alive, though not ready")
-            try await client.execute(uri: "/metrics/1", method: .get) { response in
+            try await client.execute(uri: "/metrics/1?from=2026-11-25T00:00:00Z&to=2026-11-25T01:00:00Z", method: .get) { response in
                 #expect(response.status == .internalServerError)
                 #expect(response.headers[.contentType] == "application/json; charset=utf-8")
                 #expect(response.text == #"{"error":"Internal error; it has been logged."}"#)

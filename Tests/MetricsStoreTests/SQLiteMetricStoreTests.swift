@@ -27,7 +27,7 @@ import Testing
             #expect(metrics.map(\.id) == metrics.map(\.id).sorted())
             let range = TimeRange(from: t0, through: t0.adding(seconds: 60))
             for metric in metrics {
-                let window = try #require(try await store.window(of: metric.id, in: range))
+                let window = try #require(try await store.samples(of: metric.id, in: range))
                 #expect(window.samples.map(\.timestamp) == [t0, t0.adding(seconds: 60)])
                 #expect(window.samples.allSatisfy { $0.value == cycle[metric.key] })
             }
@@ -40,7 +40,7 @@ import Testing
             #expect(try await store.record([key(btc, .price): 1], at: t0) == 1)
             #expect(try await store.record([key(btc, .price): 2], at: t0) == 0)
             let id = try await store.metrics()[0].id
-            let window = try #require(try await store.window(of: id, in: TimeRange(last: 60, endingAt: t0)))
+            let window = try #require(try await store.samples(of: id, in: TimeRange(last: 60, endingAt: t0)))
             #expect(window.samples.map(\.value) == [1])
         }
     }
@@ -54,49 +54,81 @@ import Testing
                 try await store.record([key(btc, .price): 100 + offset], at: now.adding(seconds: offset))
             }
             let id = try await store.metrics()[0].id
-            let window = try #require(try await store.window(of: id, in: TimeRange(last: 86_400, endingAt: now)))
+            let window = try #require(try await store.samples(of: id, in: TimeRange(last: 86_400, endingAt: now)))
             #expect(window.samples.map(\.timestamp) == [-86_400, -3_600, -60, 0].map { now.adding(seconds: $0) })
-            #expect(try await store.window(of: id + 100, in: TimeRange(last: 86_400, endingAt: now)) == nil)
+            #expect(try await store.samples(of: id + 100, in: TimeRange(last: 86_400, endingAt: now)) == nil)
         }
     }
 
-    @Test func peerDeviationsRankTheOriginalsExample() async throws {
+    @Test func theChangeFeedHandsEachWriteToItsReaderOnce() async throws {
         try await withTemporaryDirectory { directory in
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
-            let steady: [Double] = [1, 2, 3, 4]
-            let wild: [Double] = [99, 106, 300, 5]
-            for index in 0..<4 {
-                try await store.record(
-                    [key(btc, .price): steady[index], key(eth, .price): wild[index], key(btc, .volume): 7],
-                    at: t0.adding(seconds: Double(index) * 60)
-                )
+            let old = t0.adding(seconds: -8 * 86_400)
+            try await store.record([key(btc, .price): 1], at: old)
+            try await store.record([key(btc, .price): 2, key(eth, .price): 3], at: t0)
+
+            // The first read loads everything from the oldest time asked for.
+            let first = try await store.changes(after: nil, from: t0.adding(seconds: -86_400))
+            #expect(first.isFullLoad)
+            #expect(first.metrics.map(\.key) == [key(btc, .price), key(eth, .price)])
+            #expect(first.samples.map(\.values) == [[2], [3]], "the sample older than asked for is left out")
+
+            // Nothing new: nothing to read.
+            let idle = try await store.changes(after: first.cursor, from: old)
+            #expect(!idle.isFullLoad && idle.samples.isEmpty && idle.metrics.isEmpty)
+            #expect(try await store.record([key(btc, .price): 9], at: t0) == 0)
+            #expect(try await store.changes(after: first.cursor, from: old).samples.isEmpty, "a write that added nothing is no change")
+
+            // A cycle with a new metric: the metric and the cycle's samples only.
+            try await store.record([key(btc, .price): 4, key(btc, .volume): 5], at: t0.adding(seconds: 60))
+            let next = try await store.changes(after: first.cursor, from: old)
+            #expect(!next.isFullLoad)
+            #expect(next.metrics.map(\.key) == [key(btc, .volume)])
+            #expect(
+                next.samples.map(\.timestamps) == [
+                    [t0.adding(seconds: 60).microsecondsSince1970], [t0.adding(seconds: 60).microsecondsSince1970],
+                ])
+            #expect(next.samples.map(\.values) == [[4], [5]])
+
+            // An import is one batch covering its rows' range, which may be in the past.
+            let summary = try await store.importSamples { insert in
+                try insert(SampleRow(key: key(eth, .price), timestamp: t0.adding(seconds: -120), value: 7))
+                try insert(SampleRow(key: key(eth, .price), timestamp: t0.adding(seconds: -60), value: 8))
             }
-            let btcPrice = try #require(try await store.metrics().first { $0.key == key(btc, .price) })
-            let window = try #require(
-                try await store.window(of: btcPrice.id, in: TimeRange(last: 86_400, endingAt: t0.adding(seconds: 180))))
-            #expect(window.peerDeviations.count == 2, "volume metrics are not peers of a price")
-            let report = MetricReport(window)
-            #expect(report.rank?.description == "1/2")
-            #expect(report.standardDeviation == RunningStatistics(steady).sampleStandardDeviation)
-            #expect(window.peerDeviations[btcPrice.id] == report.standardDeviation)
+            #expect(summary.inserted == 2)
+            let imported = try await store.changes(after: next.cursor, from: old)
+            let ethSeries = try #require(imported.samples.first { $0.metricID == first.metrics[1].id })
+            #expect(ethSeries.values == [7, 8], "the batch covers its own range only")
         }
     }
 
-    @Test func peersAreRankedOnTheSameWindowOnly() async throws {
+    @Test func aReaderBehindThePrunedFeedStartsOver() async throws {
         try await withTemporaryDirectory { directory in
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
-            let end = t0.adding(seconds: 86_400)
-            // ETH is wild only before the window: inside it, it is steadier than BTC.
-            try await store.record([key(eth, .price): 1], at: t0.adding(seconds: -60))
-            try await store.record([key(eth, .price): 1_000_000], at: t0.adding(seconds: -1))
-            for (index, (btcValue, ethValue)) in [(10.0, 5.0), (20.0, 5.5), (30.0, 6.0)].enumerated() {
-                try await store.record(
-                    [key(btc, .price): btcValue, key(eth, .price): ethValue], at: t0.adding(seconds: Double(index) * 60))
+            try await store.record([key(btc, .price): 1], at: t0)
+            let start = try await store.changes(after: nil, from: t0)
+            // More writes than the feed keeps, as one import per batch to keep the test quick.
+            let batches = Int(SampleBatchRecord.retainedBatches) + 200
+            _ = try await store.importSamples { insert in
+                try insert(SampleRow(key: key(btc, .price), timestamp: t0.adding(seconds: 1), value: 1))
             }
-            let ethPrice = try #require(try await store.metrics().first { $0.key == key(eth, .price) })
-            let window = try #require(try await store.window(of: ethPrice.id, in: TimeRange(last: 86_400, endingAt: end)))
-            #expect(window.samples.map(\.value) == [5, 5.5, 6])
-            #expect(MetricReport(window).rank?.description == "1/2")
+            try await store.insertEmptyBatches(batches)
+            let changes = try await store.changes(after: start.cursor, from: t0)
+            #expect(changes.isFullLoad)
+            #expect(changes.samples.first?.timestamps.count == 2)
+        }
+    }
+
+    @Test func aRangeReadStopsAtItsLimit() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+            for minute in 0..<5 { try await store.record([key(btc, .price): Double(minute)], at: t0.adding(seconds: Double(minute) * 60)) }
+            let range = TimeRange(from: t0, through: t0.adding(seconds: 240))
+            let all = try #require(try await store.samples(of: 1, in: range, limit: 5))
+            #expect(!all.isTruncated && all.series.values == [0, 1, 2, 3, 4])
+            let capped = try #require(try await store.samples(of: 1, in: range, limit: 3))
+            #expect(capped.isTruncated && capped.series.values == [0, 1, 2])
+            #expect(try await store.samples(of: 2, in: range, limit: 3) == nil)
         }
     }
 
@@ -132,7 +164,7 @@ import Testing
             }
             #expect(summary == ImportSummary(inserted: 10, duplicates: 1, metricsCreated: 1))
             let id = try await store.metrics()[0].id
-            let window = try #require(try await store.window(of: id, in: TimeRange(from: t0, through: t0.adding(seconds: 600))))
+            let window = try #require(try await store.samples(of: id, in: TimeRange(from: t0, through: t0.adding(seconds: 600))))
             #expect(window.samples.first?.value == 0)
         }
     }

@@ -61,11 +61,11 @@ import Testing
             let metrics = try await store.metrics()
             #expect(metrics.count == 6)
             for metric in metrics {
-                let window = try #require(try await store.window(of: metric.id, in: TimeRange(last: 60, endingAt: instant)))
+                let window = try #require(try await store.samples(of: metric.id, in: TimeRange(last: 60, endingAt: instant)))
                 #expect(window.samples.map(\.timestamp) == [instant])
             }
             let zondaVolume = try #require(metrics.first { $0.key == MetricKey(ticker: zbtc, type: .volume) })
-            #expect(try await store.window(of: zondaVolume.id, in: TimeRange(last: 60, endingAt: instant))?.samples.first?.value == 12.5)
+            #expect(try await store.samples(of: zondaVolume.id, in: TimeRange(last: 60, endingAt: instant))?.samples.first?.value == 12.5)
         }
     }
 
@@ -185,7 +185,7 @@ import Testing
             await simulated.backfillHistory()
             await simulated.pollOnce()
             let price = try #require(try await store.metrics().first { $0.type == .price })
-            let window = try #require(try await store.window(of: price.id, in: TimeRange(last: 86_400, endingAt: instant)))
+            let window = try #require(try await store.samples(of: price.id, in: TimeRange(last: 86_400, endingAt: instant)))
             let history = window.samples.dropLast()
             #expect(history.count == 1_440, "a point a minute, at whole minutes, over the past day")
             #expect(history.allSatisfy { $0.timestamp.microsecondsSince1970 % 60_000_000 == 0 })
@@ -201,13 +201,13 @@ import Testing
             await simulated.pollOnce()
             await simulated.backfillHistory()
             let later = try #require(
-                try await store.window(of: price.id, in: TimeRange(last: 86_400 * 2, endingAt: instant.adding(seconds: 5))))
+                try await store.samples(of: price.id, in: TimeRange(last: 86_400 * 2, endingAt: instant.adding(seconds: 5))))
             #expect(later.samples.count == window.samples.count + 1)
 
             // A restart six hours later fills the six hours it was down.
             clock.advance(seconds: 6 * 3_600)
             await simulated.backfillHistory()
-            let filled = try #require(try await store.window(of: price.id, in: TimeRange(last: 86_400, endingAt: clock.now)))
+            let filled = try #require(try await store.samples(of: price.id, in: TimeRange(last: 86_400, endingAt: clock.now)))
             let gaps = zip(filled.samples, filled.samples.dropFirst()).map {
                 $1.timestamp.microsecondsSince1970 - $0.timestamp.microsecondsSince1970
             }
@@ -287,7 +287,12 @@ private final class InstrumentedStore: MetricStore {
     func importSamples(_ produce: (_ insert: (SampleRow) throws -> Void) throws -> Void) async throws -> ImportSummary {
         try await base.importSamples(produce)
     }
-    func window(of id: Int64, in range: TimeRange) async throws -> MetricWindow? { try await base.window(of: id, in: range) }
+    func samples(of id: Int64, in range: TimeRange, limit: Int) async throws -> RangeSamples? {
+        try await base.samples(of: id, in: range, limit: limit)
+    }
+    func changes(after cursor: ChangeCursor?, from oldest: Timestamp) async throws -> StoreChanges {
+        try await base.changes(after: cursor, from: oldest)
+    }
     func latestTimestamps(of keys: [MetricKey]) async throws -> [MetricKey: Timestamp] { try await base.latestTimestamps(of: keys) }
     func checkReadable() async throws { try await base.checkReadable() }
 }
@@ -310,7 +315,7 @@ private final class InstrumentedStore: MetricStore {
                 // Two refused cycles, then one that is stored, followed by the two waiting.
                 return try await eventually(within: .seconds(10)) { () -> Set<Timestamp>? in
                     guard busy.refused.count == 2, let metric = try await base.metrics().first else { return nil }
-                    let window = try await base.window(of: metric.id, in: TimeRange(last: 3_600, endingAt: .now))
+                    let window = try await base.samples(of: metric.id, in: TimeRange(last: 3_600, endingAt: .now))
                     let stamps = Set(window?.samples.map(\.timestamp) ?? [])
                     return stamps.isSuperset(of: busy.refused) ? stamps : nil
                 }

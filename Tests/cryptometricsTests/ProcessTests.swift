@@ -69,7 +69,7 @@ import Testing
 
             let store = try SQLiteMetricStore(path: database)
             for metric in try await store.metrics() {
-                let window = try #require(try await store.window(of: metric.id, in: TimeRange(last: 86_400 * 2, endingAt: .now)))
+                let window = try #require(try await store.samples(of: metric.id, in: TimeRange(last: 86_400 * 2, endingAt: .now)))
                 let stored = Set(window.samples.map(\.timestamp))
                 for stamp in stamps {
                     #expect(stored.contains(stamp), "\(metric.key) keeps the acknowledged cycle at \(stamp)")

@@ -125,7 +125,7 @@ import Testing
             #expect(detail != nil, "\(name): the healthy ticker is polled every cycle")
             #expect(clock.now - started < .seconds(8), "\(name): a failing upstream does not hold up the cycles")
             for metric in try await store.metrics() where metric.ticker.exchange == "ZONDA" {
-                let window = try await store.window(of: metric.id, in: TimeRange(last: 3_600, endingAt: .now))
+                let window = try await store.samples(of: metric.id, in: TimeRange(last: 3_600, endingAt: .now))
                 #expect(window?.samples.isEmpty == true, "\(name): nothing of the failing ticker is stored")
             }
         }

@@ -1,0 +1,98 @@
+import Logging
+import MetricsCore
+import Synchronization
+
+/// The statistics every API instance serves, kept current by following the store's change feed.
+///
+/// Each instance holds its own ``StatisticsBook`` in memory and reads what any process stored
+/// (its own poller, `cryptometrics poll` elsewhere, an import) from the feed, a few times a
+/// second. Requests read the book under a lock held for a lookup; a refresh holds it while it
+/// folds a cycle in.
+public final class LiveStatistics<Store: MetricStore>: Sendable {
+    /// How often ``run(logger:)`` reads the feed: a stored sample shows within this, plus the time
+    /// to fold it in.
+    public static var defaultInterval: Duration { .milliseconds(250) }
+    /// Changes larger than this are applied as a fresh load built beside the served book, so that
+    /// requests are not held up while an import's millions of samples are folded in.
+    static var largeChange: Int { 250_000 }
+
+    private struct State: Sendable {
+        var book = StatisticsBook()
+        var cursor: ChangeCursor?
+        var isLoaded = false
+    }
+
+    public let store: Store
+    private let now: @Sendable () -> Timestamp
+    private let state = Mutex(State())
+
+    /// - Parameter now: the clock that ends every window; tests pass their own.
+    public init(store: Store, now: @escaping @Sendable () -> Timestamp = { .now }) {
+        self.store = store
+        self.now = now
+    }
+
+    /// Whether the first load has finished; until then the API answers 503.
+    public var isLoaded: Bool { state.withLock { $0.isLoaded } }
+
+    /// Reads the book under the lock. Keep `body` short: copy out what is needed.
+    public func read<Result>(_ body: (borrowing StatisticsBook) -> Result) -> Result {
+        state.withLock { body($0.book) }
+    }
+
+    /// Reads the feed once and folds what it brings into the book, then slides every window to
+    /// now. Not to be called concurrently with itself: ``run(logger:)`` calls it in a loop, tests
+    /// call it directly.
+    public func refresh() async throws {
+        let cursor = state.withLock { $0.cursor }
+        let time = now()
+        let oldest = Timestamp(microsecondsSince1970: time.microsecondsSince1970 - StatisticsWindow.longest.microseconds)
+        var changes = try await store.changes(after: cursor, from: oldest)
+        if !changes.isFullLoad, changes.sampleCount > Self.largeChange {
+            changes = try await store.changes(after: nil, from: oldest)
+        }
+        if changes.isFullLoad {
+            // Built beside the served book, then swapped in.
+            let generation = state.withLock { $0.book.generation }
+            var book = StatisticsBook(generationAfter: generation)
+            book.register(changes.metrics)
+            for series in changes.samples { book.insert(series.metricID, timestamps: series.timestamps, values: series.values) }
+            book.advance(to: time)
+            state.withLock { state in
+                state.book = book
+                state.cursor = changes.cursor
+                state.isLoaded = true
+            }
+        } else {
+            state.withLock { state in
+                state.book.register(changes.metrics)
+                for series in changes.samples {
+                    state.book.insert(series.metricID, timestamps: series.timestamps, values: series.values)
+                }
+                state.book.advance(to: time)
+                state.cursor = changes.cursor
+            }
+        }
+    }
+
+    /// Refreshes every `interval` until cancelled. A failed read is logged and retried at the
+    /// next tick; the book keeps serving what it has.
+    public func run(every interval: Duration = defaultInterval, logger: Logger) async {
+        var failing = false
+        while !Task.isCancelled {
+            do {
+                try await refresh()
+                if failing {
+                    logger.info("statistics follow the store again")
+                    failing = false
+                }
+            } catch is CancellationError {
+                return
+            } catch {
+                if !failing { logger.error("cannot read the store's new samples; statistics are not updating: \(error)") }
+                failing = true
+            }
+            try? await Task.sleep(for: interval)
+        }
+    }
+}
