@@ -5,9 +5,9 @@ import Hummingbird
 enum EntityTag {
     /// A quoted 64-bit hash of `bytes`: eight bytes at a time with a multiply-rotate mix, since it
     /// runs over every rendered history (about 75 KB for 24 hours).
-    static func of(_ bytes: [UInt8]) -> String {
-        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.count)
-        bytes.withUnsafeBytes { buffer in
+    static func of(_ bytes: ByteBuffer) -> String {
+        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bytes.readableBytes)
+        bytes.withUnsafeReadableBytes { buffer in
             var offset = 0
             while offset + 8 <= buffer.count {
                 let word = buffer.loadUnaligned(fromByteOffset: offset, as: UInt64.self)

@@ -7,7 +7,7 @@ enum JSONBody {
     static func response(_ body: some JSONBodyWritable, status: HTTPResponse.Status = .ok) -> Response {
         var json = JSONWriter()
         body.write(to: &json)
-        return response(bytes: json.bytes, status: status)
+        return Response(status: status, headers: [.contentType: contentType], body: .init(byteBuffer: json.buffer))
     }
 
     static func response(bytes: some Sequence<UInt8>, status: HTTPResponse.Status = .ok) -> Response {

@@ -1,36 +1,36 @@
+import Hummingbird
 import MetricsCore
 
 /// Writes the API's JSON bodies by hand, as UTF-8 bytes, in the original's conventions: keys in
 /// sorted order (Flask's `jsonify` sorted them), `null` written out, and floating-point values
 /// always with a fraction or exponent (`84682.0`, not `84682`), so that a Python client gets a
-/// `float` where the original gave one. Swift's shortest round-trip formatting of a `Double`
-/// matches Python's `repr` for the values served here.
+/// `float` where the original gave one, formatted as Python's `repr` (``PythonFloat``).
 ///
-/// Each body writes its keys itself, in order; ``JSONWriter`` only formats values. Bytes rather
-/// than a `String`: a 24-hour history is 1,440 timestamps and values, written per request.
+/// Each body writes its keys itself, in order; ``JSONWriter`` only formats values. It writes bytes
+/// straight into the response's buffer: a 24-hour history is 1,440 timestamps and values, written
+/// per request.
 struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+    private(set) var buffer: ByteBuffer
 
     init(capacity: Int = 256) {
-        bytes.reserveCapacity(capacity)
+        buffer = ByteBufferAllocator().buffer(capacity: capacity)
     }
 
-    var text: String { String(decoding: bytes, as: UTF8.self) }
+    var text: String { String(buffer: buffer) }
 
     mutating func raw(_ fragment: StaticString) {
-        fragment.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        buffer.writeStaticString(fragment)
     }
 
     /// `"key":`, for a key that needs no escaping.
     mutating func key(_ name: StaticString) {
-        bytes.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
+        buffer.writeInteger(UInt8(ascii: "\""))
+        buffer.writeStaticString(name)
+        buffer.writeStaticString("\":")
     }
 
     mutating func string(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
+        buffer.writeInteger(UInt8(ascii: "\""))
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): raw("\\\"")
@@ -39,27 +39,25 @@ struct JSONWriter {
             case UInt8(ascii: "\r"): raw("\\r")
             case UInt8(ascii: "\t"): raw("\\t")
             case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                let hex: StaticString = "0123456789abcdef"
                 raw("\\u00")
-                bytes.append(hex[Int(byte >> 4)])
-                bytes.append(hex[Int(byte & 0xF)])
+                buffer.writeInteger(hex.utf8Start[Int(byte >> 4)])
+                buffer.writeInteger(hex.utf8Start[Int(byte & 0xF)])
             default:
-                bytes.append(byte)
+                buffer.writeInteger(byte)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
+        buffer.writeInteger(UInt8(ascii: "\""))
     }
 
     mutating func integer(_ value: some BinaryInteger) {
-        var text = String(value)
-        text.withUTF8 { bytes.append(contentsOf: $0) }
+        buffer.writeString(String(value))
     }
 
     /// A finite number as Python writes a float; `null` for a non-finite one, which JSON cannot hold.
     mutating func float(_ value: Double) {
         guard value.isFinite else { return raw("null") }
-        var text = value.description
-        text.withUTF8 { bytes.append(contentsOf: $0) }
+        write(maximumLength: PythonFloat.maximumLength) { PythonFloat.write(value, to: $0) }
     }
 
     mutating func optionalFloat(_ value: Double?) {
@@ -71,9 +69,56 @@ struct JSONWriter {
     }
 
     mutating func timestamp(_ microseconds: Int64) {
-        bytes.append(UInt8(ascii: "\""))
-        Timestamp(microsecondsSince1970: microseconds).appendRFC3339(to: &bytes)
-        bytes.append(UInt8(ascii: "\""))
+        var writer = RFC3339Writer()
+        write(maximumLength: RFC3339Writer.maximumLength + 2) { output in
+            output[0] = UInt8(ascii: "\"")
+            let length = writer.write(microseconds, to: output + 1)
+            output[length + 1] = UInt8(ascii: "\"")
+            return length + 2
+        }
+    }
+
+    /// Samples as `{"timestamp":"…","value":…}` objects separated by commas: the bulk of every
+    /// history, written one sample per buffer access, with the date formatted once per day.
+    mutating func samples(_ history: SampleHistory, offsets: some Sequence<Int>) {
+        var dates = RFC3339Writer()
+        let opening: StaticString = "{\"timestamp\":\""
+        let middle: StaticString = "\",\"value\":"
+        var first = true
+        for offset in offsets {
+            let timestamp = history.timestamps[history.timestamps.startIndex + offset]
+            let value = history.values[history.values.startIndex + offset]
+            let separator = !first
+            first = false
+            write(maximumLength: 1 + opening.utf8CodeUnitCount + RFC3339Writer.maximumLength + middle.utf8CodeUnitCount + PythonFloat.maximumLength + 1) { output in
+                var length = 0
+                if separator {
+                    output[0] = UInt8(ascii: ",")
+                    length = 1
+                }
+                (output + length).update(from: opening.utf8Start, count: opening.utf8CodeUnitCount)
+                length += opening.utf8CodeUnitCount
+                length += dates.write(timestamp, to: output + length)
+                (output + length).update(from: middle.utf8Start, count: middle.utf8CodeUnitCount)
+                length += middle.utf8CodeUnitCount
+                if value.isFinite {
+                    length += PythonFloat.write(value, to: output + length)
+                } else {
+                    (output + length).update(from: StaticString("null").utf8Start, count: 4)
+                    length += 4
+                }
+                output[length] = UInt8(ascii: "}")
+                return length + 1
+            }
+        }
+    }
+
+    /// Lets `body` write up to `maximumLength` bytes straight into the buffer; it returns how many
+    /// it wrote.
+    private mutating func write(maximumLength: Int, _ body: (UnsafeMutablePointer<UInt8>) -> Int) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: maximumLength) { raw in
+            body(raw.baseAddress!.assumingMemoryBound(to: UInt8.self))
+        }
     }
 }
 

@@ -57,19 +57,10 @@ struct MetricDetailBody: JSONBodyWritable {
         // The original's name, whatever the window, so that its clients keep working.
         json.key("metric_24h_history")
         json.raw("[")
-        let history = report.history
         if let keptOffsets {
-            for (index, offset) in keptOffsets.enumerated() {
-                if index > 0 { json.raw(",") }
-                writeSample(
-                    history.timestamps[history.timestamps.startIndex + offset], history.values[history.values.startIndex + offset],
-                    to: &json)
-            }
+            json.samples(report.history, offsets: keptOffsets)
         } else {
-            for (index, (timestamp, value)) in zip(history.timestamps, history.values).enumerated() {
-                if index > 0 { json.raw(",") }
-                writeSample(timestamp, value, to: &json)
-            }
+            json.samples(report.history, offsets: 0..<report.history.count)
         }
         json.raw("],")
         // Explicit nulls: a missing key would break clients written against the original.
@@ -92,16 +83,6 @@ struct MetricDetailBody: JSONBodyWritable {
         json.raw(",")
         json.key("window")
         json.string(report.window?.rawValue ?? "custom")
-        json.raw("}")
-    }
-
-    private func writeSample(_ timestamp: Int64, _ value: Double, to json: inout JSONWriter) {
-        json.raw("{")
-        json.key("timestamp")
-        json.timestamp(timestamp)
-        json.raw(",")
-        json.key("value")
-        json.float(value)
         json.raw("}")
     }
 }

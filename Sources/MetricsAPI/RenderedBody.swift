@@ -9,8 +9,8 @@ struct RenderedBody: Sendable {
     init(_ body: some JSONBodyWritable, capacity: Int = 256) {
         var json = JSONWriter(capacity: capacity)
         body.write(to: &json)
-        entityTag = EntityTag.of(json.bytes)
-        buffer = ByteBuffer(bytes: json.bytes)
+        buffer = json.buffer
+        entityTag = EntityTag.of(buffer)
     }
 
     func response(to request: Request) -> Response {
