@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
         // Domain types and statistics: pure values and math, no I/O.
@@ -80,7 +81,10 @@ let package = Package(
         ),
         // Helpers every test target shares: temporary directories, polling with a deadline.
         .target(name: "TestSupport", dependencies: ["MetricsCore"], path: "Tests/TestSupport"),
-        .testTarget(name: "MetricsCoreTests", dependencies: ["MetricsCore"]),
+        .testTarget(
+            name: "MetricsCoreTests",
+            dependencies: ["MetricsCore", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         .testTarget(
             name: "MetricsStoreTests",
             dependencies: ["MetricsCore", "MetricsStore", "TestSupport"]

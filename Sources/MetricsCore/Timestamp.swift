@@ -46,33 +46,10 @@ extension Timestamp {
     /// RFC 3339 in UTC with a `Z`: `2026-11-25T23:21:00Z`, with six fractional digits only when the
     /// instant is not on a whole second (`2026-11-25T23:21:00.850087Z`).
     public var rfc3339: String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(27)
-        appendRFC3339(to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Appends ``rfc3339`` as UTF-8 without building a string: the API writes thousands per response.
-    public func appendRFC3339(to bytes: inout [UInt8]) {
-        let (seconds, micros) = microsecondsSince1970.floorDivided(by: 1_000_000)
-        let (days, secondOfDay) = seconds.floorDivided(by: 86_400)
-        let (year, month, day) = CivilCalendar.date(fromDaysSince1970: days)
-        bytes.appendDigits(year, width: 4)
-        bytes.append(UInt8(ascii: "-"))
-        bytes.appendDigits(month, width: 2)
-        bytes.append(UInt8(ascii: "-"))
-        bytes.appendDigits(day, width: 2)
-        bytes.append(UInt8(ascii: "T"))
-        bytes.appendDigits(secondOfDay / 3600, width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        bytes.appendDigits(secondOfDay % 3600 / 60, width: 2)
-        bytes.append(UInt8(ascii: ":"))
-        bytes.appendDigits(secondOfDay % 60, width: 2)
-        if micros != 0 {
-            bytes.append(UInt8(ascii: "."))
-            bytes.appendDigits(micros, width: 6)
+        var writer = RFC3339Writer()
+        return String(unsafeUninitializedCapacity: RFC3339Writer.maximumLength) { buffer in
+            writer.write(microsecondsSince1970, to: buffer.baseAddress!)
         }
-        bytes.append(UInt8(ascii: "Z"))
     }
 
     /// Reads an RFC 3339 timestamp: `YYYY-MM-DDTHH:MM:SS`, an optional fraction (up to nine
@@ -204,26 +181,5 @@ extension Int64 {
         let quotient = self / divisor
         let remainder = self % divisor
         return remainder < 0 ? (quotient - 1, remainder + divisor) : (quotient, remainder)
-    }
-}
-
-extension [UInt8] {
-    /// Appends a non-negative `value` in decimal, zero-padded to at least `width` digits; a wider
-    /// value (a year past 9999) is written in full.
-    fileprivate mutating func appendDigits(_ value: Int64, width: Int) {
-        let value = Swift.max(value, 0)
-        var divisor: Int64 = 1
-        var digits = 1
-        while divisor <= value / 10 {
-            divisor *= 10
-            digits += 1
-        }
-        for _ in digits..<Swift.max(width, digits) { append(UInt8(ascii: "0")) }
-        var remaining = value
-        while divisor > 0 {
-            append(UInt8(ascii: "0") + UInt8(remaining / divisor))
-            remaining %= divisor
-            divisor /= 10
-        }
     }
 }

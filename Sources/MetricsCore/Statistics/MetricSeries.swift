@@ -41,7 +41,6 @@ public struct MetricSeries: Sendable {
             needsRebuild = true
             return newTimestamps.count
         }
-        if newTimestamps.count > SlidingAccumulator.blockSize { needsRebuild = true }
         let oldest = retainedStart - firstIndex
         var added = 0
         for (timestamp, value) in zip(newTimestamps, newValues) {

@@ -13,15 +13,4 @@ public struct Rank: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(position)/\(count)" }
-
-    /// Ranks `id` among `deviations` (metric id → standard deviation): ascending by deviation,
-    /// ties broken by id ascending so that the order is total and stable across requests.
-    /// `nil` when `id` has no deviation of its own.
-    public static func of(_ id: Int64, among deviations: [Int64: Double]) -> Rank? {
-        guard let own = deviations[id] else { return nil }
-        let ahead = deviations.count { other in
-            other.value < own || (other.value == own && other.key < id)
-        }
-        return Rank(position: ahead + 1, count: deviations.count)
-    }
 }
