@@ -90,7 +90,10 @@ struct JSONWriter {
             let value = history.values[history.values.startIndex + offset]
             let separator = !first
             first = false
-            write(maximumLength: 1 + opening.utf8CodeUnitCount + RFC3339Writer.maximumLength + middle.utf8CodeUnitCount + PythonFloat.maximumLength + 1) { output in
+            write(
+                maximumLength: 1 + opening.utf8CodeUnitCount + RFC3339Writer.maximumLength + middle.utf8CodeUnitCount
+                    + PythonFloat.maximumLength + 1
+            ) { output in
                 var length = 0
                 if separator {
                     output[0] = UInt8(ascii: ",")

@@ -26,16 +26,12 @@ struct RenderedBody: Sendable {
 }
 
 /// Rendered bodies of the statistics' current generation, so that a popular history is written
-/// once per change rather than once per request. Bounded in bytes; an entry from an older
-/// generation is never served.
+/// once per change rather than once per request. Bounded in bytes. Generations only grow, so when
+/// a newer one arrives every entry is stale and all are dropped at once.
 final class ResponseCache<Key: Hashable & Sendable>: Sendable {
-    private struct Entry {
-        let generation: UInt64
-        let body: RenderedBody
-    }
-
     private struct State {
-        var entries: [Key: Entry] = [:]
+        var generation: UInt64 = 0
+        var entries: [Key: RenderedBody] = [:]
         var bytes = 0
     }
 
@@ -48,22 +44,25 @@ final class ResponseCache<Key: Hashable & Sendable>: Sendable {
 
     /// The body for `key` at `generation`, rendered by `render` when missing or stale.
     func body(for key: Key, generation: UInt64, render: () throws -> RenderedBody) rethrows -> RenderedBody {
-        if let cached = state.withLock({ $0.entries[key] }), cached.generation == generation { return cached.body }
+        let cached = state.withLock { state in state.generation == generation ? state.entries[key] : nil }
+        if let cached { return cached }
         let body = try render()
         let size = body.buffer.readableBytes
         guard size <= budget / 4 else { return body }
         state.withLock { state in
-            if let old = state.entries.removeValue(forKey: key) { state.bytes -= old.body.buffer.readableBytes }
-            if state.bytes + size > budget {
-                // Stale generations first; then whatever comes first, which is as good as any.
-                let stale = state.entries.filter { $0.value.generation != generation }.map(\.key)
-                for key in stale { state.bytes -= state.entries.removeValue(forKey: key)!.body.buffer.readableBytes }
-                while state.bytes + size > budget, let victim = state.entries.first {
-                    state.entries.removeValue(forKey: victim.key)
-                    state.bytes -= victim.value.body.buffer.readableBytes
-                }
+            if generation > state.generation {
+                state.generation = generation
+                state.entries.removeAll(keepingCapacity: true)
+                state.bytes = 0
             }
-            state.entries[key] = Entry(generation: generation, body: body)
+            // A render for a generation already replaced is not kept.
+            guard generation == state.generation, state.entries[key] == nil else { return }
+            // Over budget: drop whichever entries come first, which is as good as any.
+            while state.bytes + size > budget, let victim = state.entries.first {
+                state.entries.removeValue(forKey: victim.key)
+                state.bytes -= victim.value.buffer.readableBytes
+            }
+            state.entries[key] = body
             state.bytes += size
         }
         return body

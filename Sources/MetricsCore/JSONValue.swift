@@ -43,6 +43,10 @@ public enum JSONValue: Decodable, Hashable, Sendable {
         if case .array(let array) = self { array } else { nil }
     }
 
+    public var double: Double? {
+        if case .number(let number) = self { number } else { nil }
+    }
+
     public var string: String? {
         if case .string(let string) = self { string } else { nil }
     }

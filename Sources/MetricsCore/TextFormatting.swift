@@ -128,25 +128,23 @@ public enum PythonFloat {
         return length
     }
 
-    /// Writes `value` in decimal, zero-padded to `minimumCount` digits.
+    /// Writes `value` in decimal, zero-padded to `minimumCount` digits: the digits are written
+    /// from the last, dividing by the constant 10, which compiles to a multiplication.
     private static func writeDigits(_ value: UInt64, minimumCount: Int, to output: UnsafeMutablePointer<UInt8>) -> Int {
         var count = 1
-        var power: UInt64 = 1
-        while value / power >= 10 {
-            power *= 10
+        var bound: UInt64 = 10
+        while value >= bound, count < 19 {
+            bound &*= 10
             count += 1
         }
-        var length = 0
-        while length < minimumCount - count {
-            output[length] = UInt8(ascii: "0")
-            length += 1
-        }
+        if value >= bound { count = 20 }
+        let length = max(count, minimumCount)
         var remaining = value
-        while power > 0 {
-            output[length] = UInt8(ascii: "0") + UInt8(remaining / power)
-            remaining %= power
-            power /= 10
-            length += 1
+        var index = length
+        while index > 0 {
+            index -= 1
+            output[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: remaining % 10)
+            remaining /= 10
         }
         return length
     }

@@ -23,7 +23,7 @@ func buildApplication(
         logger.info("polling is off (--no-poll): serving what other processes store in \(settings.databasePath)")
     }
     return Application(
-        router: buildRouter(statistics: statistics),
+        router: buildRouter(statistics: statistics, responseCacheBytes: settings.responseCacheMegabytes << 20),
         configuration: ApplicationConfiguration(
             address: .hostname(settings.host, port: settings.port),
             serverName: "cryptometrics"

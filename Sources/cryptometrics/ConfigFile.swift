@@ -18,7 +18,7 @@ struct ConfigFile {
     /// The scalar keys a file may hold at its top level, and the JSON type each must have.
     static let scalarKeys: [String: ValueKind] = [
         "host": .string, "port": .integer, "database": .string, "source": .string, "poll": .bool,
-        "poll_interval_seconds": .number, "metrics": .stringList, "log_level": .string,
+        "poll_interval_seconds": .number, "metrics": .stringList, "log_level": .string, "response_cache_mb": .integer,
     ]
     static let upstreamKeys: [String: ValueKind] = ["base_url": .string, "api_key": .string, "timeout_seconds": .number]
 

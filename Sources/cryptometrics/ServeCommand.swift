@@ -20,6 +20,12 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var noPoll = false
 
+    @Option(
+        help:
+            "Memory for rendered responses of popular metrics, in MiB; 0 renders every request. [env: CRYPTOMETRICS_RESPONSE_CACHE_MB] (default: 64)"
+    )
+    var responseCacheMb: String?
+
     @OptionGroup var store: StoreOptions
     @OptionGroup var polling: PollOptions
 
@@ -27,6 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
         var arguments = store.values.merging(polling.values) { first, _ in first }
         arguments["host"] = host
         arguments["port"] = port
+        arguments["response_cache_mb"] = responseCacheMb
         if noPoll { arguments["poll"] = "false" }
         let settings = try loadSettings(arguments)
         let logger = bootstrapLogging(settings)

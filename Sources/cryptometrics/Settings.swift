@@ -36,6 +36,8 @@ struct Settings: Sendable {
     var markets: [Market] = Settings.defaultMarkets
     var upstreams: [UpstreamKind: Upstream] = [:]
     var logLevel = Logger.Level.info
+    /// Memory for rendered responses of popular metrics, in MiB; 0 renders every request.
+    var responseCacheMegabytes = 64
 
     /// The original app's market list: 10 tickers, 20 metrics.
     static let defaultMarkets: [Market] = {

@@ -110,6 +110,9 @@ struct SettingsLoader {
         }
         if let metrics = try read("metrics", Self.metricList) { settings.metrics = metrics }
         if let level = try read("log_level", Self.oneOf(Logger.Level.self)) { settings.logLevel = level }
+        if let megabytes = try read("response_cache_mb", Self.integer(in: 0...65_536, "a number of MiB from 0 (no cache) to 65536")) {
+            settings.responseCacheMegabytes = megabytes
+        }
         if let markets = file?.markets { settings.markets = markets }
         if let tickers = try read("tickers", Self.tickerList) { settings.markets = tickers }
         for kind in UpstreamKind.allCases where kind != .simulated {
