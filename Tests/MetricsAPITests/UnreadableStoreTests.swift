@@ -50,6 +50,8 @@ private struct UnreadableStore: MetricStore {
                 #expect(response.text == #"{"error":"The database cannot be read: disk I/O error"}"#)
             }
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok, "alive, though not ready")
+            await #expect(throws: (any Error).self) { try await statistics.refresh() }
+            #expect(try await client.execute(uri: "/metrics", method: .get).status == .ok, "what was loaded is still served")
             try await client.execute(uri: "/metrics/1?from=2026-11-25T00:00:00Z&to=2026-11-25T01:00:00Z", method: .get) { response in
                 #expect(response.status == .internalServerError)
                 #expect(response.headers[.contentType] == "application/json; charset=utf-8")

@@ -1,7 +1,8 @@
-/// Polls `condition` every 50 ms until it returns a value or `deadline` passes: the bounded way to
-/// wait for something another task or process does, instead of sleeping and hoping.
+/// Polls `condition` every `interval` until it returns a value or `deadline` passes: the bounded way
+/// to wait for something another task or process does, instead of sleeping and hoping.
 public func eventually<Value>(
     within deadline: Duration = .seconds(10),
+    every interval: Duration = .milliseconds(50),
     _ condition: () async throws -> Value?
 ) async throws -> Value? {
     let clock = ContinuousClock()
@@ -9,6 +10,6 @@ public func eventually<Value>(
     while true {
         if let value = try await condition() { return value }
         if clock.now >= end { return nil }
-        try await Task.sleep(for: .milliseconds(50))
+        try await Task.sleep(for: interval)
     }
 }
