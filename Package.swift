@@ -79,6 +79,8 @@ let package = Package(
             ],
             path: "Tests/FakeUpstream"
         ),
+        // The fake upstream as a program, for benchmarks and demos: `swift run fake-upstream --help`.
+        .executableTarget(name: "fake-upstream", dependencies: ["FakeUpstream"], path: "Tests/FakeUpstreamServer"),
         // Helpers every test target shares: temporary directories, polling with a deadline.
         .target(name: "TestSupport", dependencies: ["MetricsCore"], path: "Tests/TestSupport"),
         .testTarget(

@@ -40,10 +40,24 @@ public final class LiveStatistics<Store: MetricStore>: Sendable {
         state.withLock { body($0.book) }
     }
 
+    /// What one refresh did.
+    public struct Refresh: Sendable {
+        public var samples = 0
+        public var metrics = 0
+        public var isFullLoad = false
+        /// Reading the feed and its samples.
+        public var reading = Duration.zero
+        /// Folding them into the statistics and re-ranking.
+        public var folding = Duration.zero
+    }
+
     /// Reads the feed once and folds what it brings into the book, then slides every window to
     /// now. Not to be called concurrently with itself: ``run(logger:)`` calls it in a loop, tests
     /// call it directly.
-    public func refresh() async throws {
+    @discardableResult
+    public func refresh() async throws -> Refresh {
+        let clock = ContinuousClock()
+        let started = clock.now
         let cursor = state.withLock { $0.cursor }
         let time = now()
         let oldest = Timestamp(microsecondsSince1970: time.microsecondsSince1970 - StatisticsWindow.longest.microseconds)
@@ -51,6 +65,9 @@ public final class LiveStatistics<Store: MetricStore>: Sendable {
         if !changes.isFullLoad, changes.sampleCount > Self.largeChange {
             changes = try await store.changes(after: nil, from: oldest)
         }
+        let read = clock.now
+        var report = Refresh(samples: changes.sampleCount, metrics: changes.samples.count, isFullLoad: changes.isFullLoad)
+        report.reading = read - started
         if changes.isFullLoad {
             // Built beside the served book, then swapped in.
             let generation = state.withLock { $0.book.generation }
@@ -73,6 +90,8 @@ public final class LiveStatistics<Store: MetricStore>: Sendable {
                 state.cursor = changes.cursor
             }
         }
+        report.folding = clock.now - read
+        return report
     }
 
     /// Refreshes every `interval` until cancelled. A failed read is logged and retried at the
@@ -81,7 +100,12 @@ public final class LiveStatistics<Store: MetricStore>: Sendable {
         var failing = false
         while !Task.isCancelled {
             do {
-                try await refresh()
+                let report = try await refresh()
+                if report.samples > 0 {
+                    logger.debug(
+                        "statistics: \(report.isFullLoad ? "loaded" : "folded in") \(report.samples) samples of \(report.metrics) metrics (read in \(report.reading), folded in \(report.folding))"
+                    )
+                }
                 if failing {
                     logger.info("statistics follow the store again")
                     failing = false

@@ -5,7 +5,7 @@ extension JSONValue {
     /// Parses a response body, or says why it is not JSON (an HTML error page, a cut-off body).
     static func parse(_ body: some Collection<UInt8>, upstream: String) throws(UpstreamError) -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: Data(body))
+            return try JSONParser.parse(body)
         } catch {
             let start = String(decoding: body.prefix(60), as: UTF8.self)
                 .replacingOccurrences(of: "\n", with: " ")

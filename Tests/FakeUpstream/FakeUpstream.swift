@@ -60,6 +60,12 @@ public final class FakeUpstream: Sendable {
         state.withLock { $0.cryptowatch["\(exchange):\(pair)"] = (price, volume) }
     }
 
+    /// The generated Zonda market number `index` for load runs: `M00001-USD`.
+    public static func zondaMarketName(_ index: Int) -> String {
+        let digits = String(index)
+        return "M" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits + "-USD"
+    }
+
     public func setBehaviour(_ behaviour: Behaviour, for route: Route) {
         state.withLock { $0.behaviours[route] = behaviour }
     }
@@ -70,14 +76,15 @@ public final class FakeUpstream: Sendable {
     /// The `X-CW-API-Key` header of every request that had one.
     public var apiKeys: [String] { state.withLock { $0.apiKeys } }
 
-    /// Runs the fake on 127.0.0.1 on a free port for the duration of `body`, which gets its base URL.
-    public func withRunning<Result: Sendable>(_ body: @Sendable (String) async throws -> Result) async throws -> Result {
+    /// Runs the fake on 127.0.0.1 (on a free port unless `port` names one) for the duration of
+    /// `body`, which gets its base URL.
+    public func withRunning<Result: Sendable>(port: Int = 0, _ body: @Sendable (String) async throws -> Result) async throws -> Result {
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "fake-upstream")
         logger.logLevel = .error
         let app = Application(
             router: buildRouter(),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            configuration: .init(address: .hostname("127.0.0.1", port: port)),
             onServerRunning: { channel in
                 portContinuation.yield(channel.localAddress?.port ?? 0)
                 portContinuation.finish()
