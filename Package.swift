@@ -5,7 +5,9 @@ let package = Package(
     name: "cryptometrics",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "cryptometrics", targets: ["cryptometrics"])
+        .executable(name: "cryptometrics", targets: ["cryptometrics"]),
+        // For the benchmarks package in Benchmarks/, which measures the core's hot code.
+        .library(name: "MetricsCore", targets: ["MetricsCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

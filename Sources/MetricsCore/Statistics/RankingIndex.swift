@@ -23,13 +23,28 @@ public struct RankingIndex: Sendable {
 
     /// Sets the values of several metrics at once; `nil` takes a metric out of the ranking.
     public mutating func update(_ changes: some Collection<(id: Int64, value: Double?)>) {
-        if changes.count * 8 > max(entries.count, 64) {
-            for change in changes { valueByID[change.id] = change.value.flatMap { $0.isFinite ? $0 : nil } }
-            entries = valueByID.map { Entry(value: $0.value, id: $0.key) }
-            entries.sort(by: Entry.precedes)
-        } else {
+        guard changes.count * 8 > max(entries.count, 64) else {
             for change in changes { set(change.value, for: change.id) }
+            return
         }
+        // Most metrics changed: re-sort once. The old order is nearly right (values move a little
+        // per cycle), and the standard library's sort is adaptive, so this is close to linear.
+        var arrived = Set<Int64>()
+        for change in changes {
+            let value = change.value.flatMap { $0.isFinite ? $0 : nil }
+            if valueByID[change.id] == nil, value != nil { arrived.insert(change.id) }
+            valueByID[change.id] = value
+        }
+        var updated: [Entry] = []
+        updated.reserveCapacity(valueByID.count)
+        for entry in entries where !arrived.contains(entry.id) {
+            if let value = valueByID[entry.id] { updated.append(Entry(value: value, id: entry.id)) }
+        }
+        for id in arrived {
+            if let value = valueByID[id] { updated.append(Entry(value: value, id: id)) }
+        }
+        updated.sort(by: Entry.precedes)
+        entries = updated
     }
 
     public mutating func set(_ value: Double?, for id: Int64) {
