@@ -79,31 +79,28 @@ struct JSONWriter {
     }
 
     /// Samples as `{"timestamp":"…","value":…}` objects separated by commas: the bulk of every
-    /// history, written one sample per buffer access, with the date formatted once per day.
-    mutating func samples(_ history: SampleHistory, offsets: some Sequence<Int>) {
-        var dates = RFC3339Writer()
+    /// history, written in one pass over one reserved stretch of the buffer, with the date
+    /// formatted once per day.
+    mutating func samples(_ history: SampleHistory, offsets: some Collection<Int>) {
         let opening: StaticString = "{\"timestamp\":\""
         let middle: StaticString = "\",\"value\":"
-        var first = true
-        for offset in offsets {
-            let timestamp = history.timestamps[history.timestamps.startIndex + offset]
-            let value = history.values[history.values.startIndex + offset]
-            let separator = !first
-            first = false
-            write(
-                maximumLength: 1 + opening.utf8CodeUnitCount + RFC3339Writer.maximumLength + middle.utf8CodeUnitCount
-                    + PythonFloat.maximumLength + 1
-            ) { output in
-                var length = 0
-                if separator {
-                    output[0] = UInt8(ascii: ",")
-                    length = 1
+        let perSample = 1 + opening.utf8CodeUnitCount + RFC3339Writer.maximumLength + middle.utf8CodeUnitCount + PythonFloat.maximumLength + 1
+        write(maximumLength: perSample * offsets.count) { output in
+            var dates = RFC3339Writer()
+            var length = 0
+            let timestamps = history.timestamps
+            let values = history.values
+            for offset in offsets {
+                if length > 0 {
+                    output[length] = UInt8(ascii: ",")
+                    length += 1
                 }
                 (output + length).update(from: opening.utf8Start, count: opening.utf8CodeUnitCount)
                 length += opening.utf8CodeUnitCount
-                length += dates.write(timestamp, to: output + length)
+                length += dates.write(timestamps[timestamps.startIndex + offset], to: output + length)
                 (output + length).update(from: middle.utf8Start, count: middle.utf8CodeUnitCount)
                 length += middle.utf8CodeUnitCount
+                let value = values[values.startIndex + offset]
                 if value.isFinite {
                     length += PythonFloat.write(value, to: output + length)
                 } else {
@@ -111,8 +108,9 @@ struct JSONWriter {
                     length += 4
                 }
                 output[length] = UInt8(ascii: "}")
-                return length + 1
+                length += 1
             }
+            return length
         }
     }
 

@@ -83,8 +83,11 @@ public enum PythonFloat {
                 return writeFixed(value.magnitude, negative: value < 0, places: 0, to: output)
             }
             // Prices and volumes mostly have few decimal places; then the fixed-point text with
-            // that many places is the shortest one.
-            if let length = writeFixed(value, places: 2, scale: 1e2, to: output) { return length }
+            // that many places is the shortest one. Two places, the most common, has its own path.
+            let cents = (value * 100).rounded()
+            if cents.magnitude < 0x1p50, cents / 100 == value {
+                return writeCents(UInt64(cents.magnitude), negative: cents < 0, to: output)
+            }
             if let length = writeFixed(value, places: 4, scale: 1e4, to: output) { return length }
             if let length = writeFixed(value, places: 8, scale: 1e8, to: output) { return length }
         }
@@ -93,6 +96,22 @@ public enum PythonFloat {
             output.update(from: utf8.baseAddress!, count: utf8.count)
             return utf8.count
         }
+    }
+
+    /// `cents / 100` with one or two decimals, by constant divisions only.
+    private static func writeCents(_ cents: UInt64, negative: Bool, to output: UnsafeMutablePointer<UInt8>) -> Int {
+        var length = 0
+        if negative {
+            output[0] = UInt8(ascii: "-")
+            length = 1
+        }
+        length += writeDigits(cents / 100, minimumCount: 1, to: output + length)
+        let fraction = cents % 100
+        output[length] = UInt8(ascii: ".")
+        output[length + 1] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: fraction / 10)
+        if fraction % 10 == 0 { return length + 2 }
+        output[length + 2] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: fraction % 10)
+        return length + 3
     }
 
     private static func writeFixed(_ value: Double, places: Int, scale: Double, to output: UnsafeMutablePointer<UInt8>) -> Int? {
