@@ -84,7 +84,8 @@ struct JSONWriter {
     mutating func samples(_ history: SampleHistory, offsets: some Collection<Int>) {
         let opening: StaticString = "{\"timestamp\":\""
         let middle: StaticString = "\",\"value\":"
-        let perSample = 1 + opening.utf8CodeUnitCount + RFC3339Writer.maximumLength + middle.utf8CodeUnitCount + PythonFloat.maximumLength + 1
+        let perSample =
+            1 + opening.utf8CodeUnitCount + RFC3339Writer.maximumLength + middle.utf8CodeUnitCount + PythonFloat.maximumLength + 1
         write(maximumLength: perSample * offsets.count) { output in
             var dates = RFC3339Writer()
             var length = 0

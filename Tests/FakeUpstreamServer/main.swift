@@ -25,7 +25,8 @@ let fake = FakeUpstream()
 let marketCount = max(zondaMarkets, 1)
 for index in 1...marketCount {
     let price = 100 + Double(index % 1_000) / 7
-    fake.setZonda(FakeUpstream.zondaMarketName(index), price: String(format: "%.2f", price), volume: String(format: "%.4f", Double(index % 97) + 1))
+    fake.setZonda(
+        FakeUpstream.zondaMarketName(index), price: String(format: "%.2f", price), volume: String(format: "%.4f", Double(index % 97) + 1))
 }
 try await fake.withRunning(port: port) { url in
     let first = FakeUpstream.zondaMarketName(1).replacingOccurrences(of: "-", with: "")

@@ -44,7 +44,9 @@ let benchmarks: @Sendable () -> Void = {
         let metrics = (1...20_000).map { Metric(id: Int64($0), key: MetricKey(ticker: ticker, type: $0 % 2 == 0 ? .volume : .price)) }
         book.register(metrics)
         let history = day(seed: 2)
-        for metric in metrics { book.insert(metric.id, timestamps: history.timestamps, values: history.values.map { $0 + Double(metric.id) }) }
+        for metric in metrics {
+            book.insert(metric.id, timestamps: history.timestamps, values: history.values.map { $0 + Double(metric.id) })
+        }
         var now = history.timestamps.last!
         book.advance(to: Timestamp(microsecondsSince1970: now))
         benchmark.startMeasurement()
