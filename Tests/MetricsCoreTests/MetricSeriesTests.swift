@@ -47,7 +47,7 @@ import Testing
 
     @Test(arguments: SeriesFamily.allCases)
     func adversarialSeriesStayExact(_ family: SeriesFamily) {
-        var random = SeededRandom(state: UInt64(family.rawValue))
+        var random = SplitMix(seed: UInt64(family.rawValue))
         let steps = (0..<997).map { _ in Double.random(in: -1...1, using: &random) }
         // A day and a half at a sample a minute: every window slides, the 24-hour one included.
         check(family, values: family.values(steps: steps, count: 2_200), spacing: 60, batch: 3, checkEvery: 7)
@@ -71,7 +71,7 @@ import Testing
         // Two million samples a second apart through the 1-hour and 24-hour windows, a price near
         // 100,000 moving by 0.001, advanced once a minute as a poller would.
         var series = MetricSeries(windows: [.oneHour, .oneDay])
-        var random = SeededRandom(state: 7)
+        var random = SplitMix(seed: 7)
         var level = 100_000.0
         var recent: [Double] = []
         let total = 2_000_000

@@ -70,9 +70,11 @@ func expectClose(
         actual.logReturnVolatility, expected.logReturnVolatility, "\(what()): log-return volatility", sourceLocation: sourceLocation)
 }
 
-/// A small deterministic generator (SplitMix64), so that long series are the same on every run.
-struct SeededRandom: RandomNumberGenerator {
+/// A small deterministic generator (SplitMix64), so that test data is the same on every run.
+struct SplitMix: RandomNumberGenerator {
     var state: UInt64
+
+    init(seed: UInt64) { state = seed }
 
     mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
