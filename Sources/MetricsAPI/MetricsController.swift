@@ -8,18 +8,12 @@ import MetricsStore
 /// downsampling.
 struct MetricsController<Store: MetricStore> {
     let statistics: LiveStatistics<Store>
-    let cache: ResponseCache<DetailKey>
+    let cache: ResponseCache<ResponseKey>
 
     /// The longest custom range, and the most samples one may hold: bounds on what one request
     /// reads from the store.
     static var longestCustomRange: Int64 { 31 * 86_400 }
     static var mostCustomSamples: Int { 500_000 }
-
-    struct DetailKey: Hashable, Sendable {
-        let id: Int64
-        let window: StatisticsWindow
-        let maxPoints: Int?
-    }
 
     func addRoutes(to group: RouterGroup<some RequestContext>) {
         group.get(use: list)
@@ -29,8 +23,10 @@ struct MetricsController<Store: MetricStore> {
     @Sendable func list(_ request: Request, context: some RequestContext) async throws -> Response {
         _ = try QueryParameters(request, allowed: [])
         try statistics.requireLoaded()
-        let metrics = statistics.read { $0.metrics }
-        return RenderedBody(MetricListBody(metrics: metrics), capacity: metrics.count * 64 + 16).response(to: request)
+        let (metrics, generation) = statistics.read { ($0.metrics, $0.generation) }
+        return cache.body(for: .metrics, generation: generation) {
+            RenderedBody(MetricListBody(metrics: metrics), capacity: metrics.count * 64 + 16)
+        }.response(to: request)
     }
 
     @Sendable func detail(_ request: Request, context: some RequestContext) async throws -> Response {
@@ -58,8 +54,7 @@ struct MetricsController<Store: MetricStore> {
         else {
             throw APIError.noSuchMetric(id.canonical)
         }
-        let key = DetailKey(id: value, window: window, maxPoints: maxPoints)
-        return cache.body(for: key, generation: generation) {
+        return cache.body(for: .metric(id: value, window: window, maxPoints: maxPoints), generation: generation) {
             RenderedBody(
                 MetricDetailBody(
                     report: report, keptOffsets: maxPoints.map { Downsampling.largestTriangleThreeBuckets(report.history, maxPoints: $0) },
@@ -106,6 +101,7 @@ struct MetricsController<Store: MetricStore> {
 /// `GET /rankings`: every metric of a type ordered by a measure over a window, a page at a time.
 struct RankingsController<Store: MetricStore> {
     let statistics: LiveStatistics<Store>
+    let cache: ResponseCache<ResponseKey>
 
     static var defaultLimit: Int { 100 }
     static var largestLimit: Int { 1_000 }
@@ -122,7 +118,10 @@ struct RankingsController<Store: MetricStore> {
         let limit = try query.integer("limit", in: 0...Self.largestLimit) ?? Self.defaultLimit
         let offset = try query.integer("offset", in: 0...Int(Int32.max)) ?? 0
         try statistics.requireLoaded()
-        let body = statistics.read { book in
+        let generation = statistics.read { $0.generation }
+        let key = ResponseKey.rankings(type: type, window: window, measure: measure, limit: limit, offset: offset)
+        if let cached = cache.cached(key, generation: generation) { return cached.response(to: request) }
+        let (body, bookGeneration) = statistics.read { book in
             let ranking = book.ranking(StatisticsBook.RankingKey(type: type, window: window, measure: measure))
             let page = ranking.entries.dropFirst(offset).prefix(limit)
             let rows = page.enumerated().compactMap { index, entry in
@@ -130,9 +129,11 @@ struct RankingsController<Store: MetricStore> {
                     RankingBody.Row(rank: offset + index + 1, metric: $0, statistics: book.statistics(of: entry.id, window: window))
                 }
             }
-            return RankingBody(type: type, window: window, measure: measure, total: ranking.count, rows: rows)
+            return (RankingBody(type: type, window: window, measure: measure, total: ranking.count, rows: rows), book.generation)
         }
-        return RenderedBody(body, capacity: body.rows.count * 200 + 128).response(to: request)
+        return cache.body(for: key, generation: bookGeneration) {
+            RenderedBody(body, capacity: body.rows.count * 200 + 128)
+        }.response(to: request)
     }
 }
 

@@ -1,4 +1,5 @@
 import Hummingbird
+import MetricsCore
 import Synchronization
 
 /// A JSON body rendered once, with its entity tag, answered as `200` or `304`.
@@ -42,10 +43,14 @@ final class ResponseCache<Key: Hashable & Sendable>: Sendable {
         self.budget = budget
     }
 
+    /// The body kept for `key` at `generation`, if any.
+    func cached(_ key: Key, generation: UInt64) -> RenderedBody? {
+        state.withLock { state in state.generation == generation ? state.entries[key] : nil }
+    }
+
     /// The body for `key` at `generation`, rendered by `render` when missing or stale.
     func body(for key: Key, generation: UInt64, render: () throws -> RenderedBody) rethrows -> RenderedBody {
-        let cached = state.withLock { state in state.generation == generation ? state.entries[key] : nil }
-        if let cached { return cached }
+        if let cached = cached(key, generation: generation) { return cached }
         let body = try render()
         let size = body.buffer.readableBytes
         guard size <= budget / 4 else { return body }
@@ -67,4 +72,11 @@ final class ResponseCache<Key: Hashable & Sendable>: Sendable {
         }
         return body
     }
+}
+
+/// What a cached response answers: each route's parameters that shape its body.
+enum ResponseKey: Hashable, Sendable {
+    case metrics
+    case metric(id: Int64, window: StatisticsWindow, maxPoints: Int?)
+    case rankings(type: MetricType, window: StatisticsWindow, measure: VolatilityMeasure, limit: Int, offset: Int)
 }

@@ -12,8 +12,9 @@ public func buildRouter<Store: MetricStore>(
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: JSONErrorMiddleware())
-    MetricsController(statistics: statistics, cache: ResponseCache(budget: responseCacheBytes)).addRoutes(to: router.group("metrics"))
-    RankingsController(statistics: statistics).addRoutes(to: router)
+    let cache = ResponseCache<ResponseKey>(budget: responseCacheBytes)
+    MetricsController(statistics: statistics, cache: cache).addRoutes(to: router.group("metrics"))
+    RankingsController(statistics: statistics, cache: cache).addRoutes(to: router)
     HealthController(statistics: statistics).addRoutes(to: router)
     router.get("openapi.json") { _, _ in JSONBody.response(bytes: OpenAPIDocument.json.utf8) }
     return router

@@ -85,6 +85,8 @@ import Testing
                 #expect(
                     try await get(client, "/metrics/1?from=\(shifted.replacingOccurrences(of: "+", with: "%2B"))&to=\(end.rfc3339)").json
                         == json)
+                let unencoded = try await get(client, "/metrics/1?from=\(shifted)&to=\(end.rfc3339)").json
+                #expect(unencoded == json, "a + left unencoded is a + (query strings are not form-decoded)")
                 #expect(try await get(client, "/metrics/99?from=\(from)&to=\(end.rfc3339)").status == 404)
             }
         }
@@ -218,6 +220,13 @@ import Testing
                 let after = try await client.execute(uri: "/metrics/1", method: .get, headers: [.ifNoneMatch: before ?? ""]) { $0 }
                 #expect(after.status == .ok, "a new sample changes the answer")
                 #expect(after.headers[.eTag] != before)
+
+                // A new metric shows in the cached list and rankings at once.
+                let listed = try await get(client, "/metrics").json["metrics"]?.array?.count
+                try await api.store("KRAKEN:ETHUSD", .price, [5, 7], endingSecondsAgo: -1)
+                try await statistics.refresh()
+                #expect(try await get(client, "/metrics").json["metrics"]?.array?.count == (listed ?? 0) + 1)
+                #expect(try await get(client, "/rankings").json["total"] == .number(2))
             }
         }
     }
