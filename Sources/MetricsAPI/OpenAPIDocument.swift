@@ -96,7 +96,7 @@ public enum OpenAPIDocument {
                   {"name": "window", "in": "query", "description": "Default 24h.", "schema": {"$ref": "#/components/schemas/Window"}},
                   {"name": "by", "in": "query", "description": "Default stddev.", "schema": {"$ref": "#/components/schemas/Measure"}},
                   {"name": "limit", "in": "query", "description": "Rows per page, default 100.", "schema": {"type": "integer", "minimum": 0, "maximum": 1000}},
-                  {"name": "offset", "in": "query", "description": "Rows to skip, default 0.", "schema": {"type": "integer", "minimum": 0}}
+                  {"name": "offset", "in": "query", "description": "Rows to skip, default 0.", "schema": {"type": "integer", "minimum": 0, "maximum": 2147483647}}
                 ],
                 "responses": {
                   "200": {

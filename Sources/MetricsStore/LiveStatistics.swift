@@ -58,8 +58,11 @@ public final class LiveStatistics<Store: MetricStore>: Sendable {
     public func refresh() async throws -> Refresh {
         let clock = ContinuousClock()
         let started = clock.now
-        let cursor = state.withLock { $0.cursor }
-        let time = now()
+        let (cursor, previous) = state.withLock { ($0.cursor, $0.book.now) }
+        // The windows never move back: a wall clock stepped back (NTP) would otherwise make every
+        // series fold its windows afresh while requests wait.
+        let wallClock = now()
+        let time = previous.map { max($0, wallClock) } ?? wallClock
         let oldest = Timestamp(microsecondsSince1970: time.microsecondsSince1970 - StatisticsWindow.longest.microseconds)
         var changes = try await store.changes(after: cursor, from: oldest)
         if !changes.isFullLoad, changes.sampleCount > Self.largeChange {

@@ -41,14 +41,14 @@ public struct MetricSeries: Sendable {
             needsRebuild = true
             return newTimestamps.count
         }
-        let oldest = retainedStart - firstIndex
         var added = 0
         for (timestamp, value) in zip(newTimestamps, newValues) {
             if let last = timestamps.last, timestamp <= last {
                 // Late or repeated: rare (imports, backfills), so an O(n) insert is fine.
                 let position = timestamps.partitionPoint { $0 >= timestamp }
                 if position < timestamps.count, timestamps[position] == timestamp { continue }
-                if position < oldest { continue }
+                // Older than any window holds; read each time, as an append may have trimmed.
+                if position < retainedStart - firstIndex { continue }
                 timestamps.insert(timestamp, at: position)
                 values.insert(value, at: position)
                 needsRebuild = true

@@ -29,14 +29,28 @@ public struct WindowStatistics: Hashable, Sendable {
     /// the log returns, as ``SlidingStatistics`` keeps them.
     init(values: RunningStatistics, valueShift: Double, returns: RunningStatistics, hasNonPositiveValue: Bool) {
         count = values.count
-        mean = values.count > 0 ? valueShift + values.mean : nil
-        standardDeviation = values.sampleStandardDeviation
-        if let standardDeviation, let mean, mean != 0 {
-            coefficientOfVariation = standardDeviation / mean
+        let mean = values.count > 0 ? valueShift + values.mean : nil
+        let deviation = values.sampleStandardDeviation
+        self.mean = mean.map(Self.canonical)
+        standardDeviation = deviation.map(Self.canonical)
+        if let deviation, let mean, mean != 0 {
+            coefficientOfVariation = Self.canonical(deviation / mean)
         } else {
             coefficientOfVariation = nil
         }
-        logReturnVolatility = hasNonPositiveValue || values.count < 3 ? nil : returns.sampleStandardDeviation
+        logReturnVolatility = hasNonPositiveValue || values.count < 3 ? nil : returns.sampleStandardDeviation.map(Self.canonical)
+    }
+
+    /// `value` rounded to 40 significant bits (about 12 decimal digits, well inside the 1e-9
+    /// promised). An instance that slid into a window and one that loaded it at start merge the
+    /// same samples in a different order, which changes the last digits; rounding makes them serve
+    /// the same numbers (so the same bytes and ETags), and makes equal deviations tie, except in
+    /// the rare case where the two fall on either side of a rounding boundary.
+    static func canonical(_ value: Double) -> Double {
+        guard value.isFinite, value != 0 else { return value }
+        let dropped: UInt64 = 12
+        let rounded = (value.bitPattern &+ (1 << (dropped - 1))) & ~((1 << dropped) - 1)
+        return Double(bitPattern: rounded)
     }
 
     /// The statistics of `values` in one pass, for ranges that are not kept ready (`?from=&to=`).
