@@ -1,31 +1,14 @@
 import Foundation
 
-/// Any JSON document, decoded without assumptions, so that a reader can say exactly which field
+/// Any JSON document, read by ``JSONParser`` without assumptions, so that a reader can say exactly which field
 /// is missing or of the wrong kind instead of rejecting the whole document.
-public enum JSONValue: Decodable, Hashable, Sendable {
+public enum JSONValue: Hashable, Sendable {
     case object([String: JSONValue])
     case array([JSONValue])
     case string(String)
     case number(Double)
     case bool(Bool)
     case null
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let bool = try? container.decode(Bool.self) {
-            self = .bool(bool)
-        } else if let number = try? container.decode(Double.self) {
-            self = .number(number)
-        } else if let string = try? container.decode(String.self) {
-            self = .string(string)
-        } else if let array = try? container.decode([JSONValue].self) {
-            self = .array(array)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
-        }
-    }
 
     public subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { object[key] } else { nil }

@@ -36,9 +36,9 @@ struct ConfigFile {
         }
         let document: JSONValue
         do {
-            document = try JSONDecoder().decode(JSONValue.self, from: data)
+            document = try JSONParser.parse(data)
         } catch {
-            throw ConfigurationError(origin: path, key: "(file)", reason: "not valid JSON: \(Self.describe(error))")
+            throw ConfigurationError(origin: path, key: "(file)", reason: "not valid JSON: \(error)")
         }
         guard let top = document.object else {
             throw ConfigurationError(origin: path, key: "(file)", reason: "the top level must be a JSON object")
@@ -166,12 +166,5 @@ struct ConfigFile {
                 values["upstreams.\(name).\(key)"] = try text(of: value, as: valueKind, key: "upstreams.\(name).\(key)")
             }
         }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        if case DecodingError.dataCorrupted(let context) = error {
-            return (context.underlyingError.map { "\($0)" } ?? context.debugDescription)
-        }
-        return "\(error)"
     }
 }

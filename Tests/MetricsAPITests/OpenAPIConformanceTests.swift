@@ -7,7 +7,7 @@ import Testing
 /// Keeps `/openapi.json` true: real responses of every route, success and error, must validate
 /// against the schema the document gives for that path and status.
 @Suite struct OpenAPIConformanceTests {
-    let document = try! JSONDecoder().decode(JSONValue.self, from: Data(OpenAPIDocument.json.utf8))
+    let document = try! JSONParser.parse(Array(OpenAPIDocument.json.utf8))
 
     private func schema(_ path: String, _ status: Int) -> JSONValue? {
         var response = document["paths"]?[path]?["get"]?["responses"]?[String(status)]

@@ -50,3 +50,24 @@ import Testing
         #expect((try? parse(fine)) != nil)
     }
 }
+
+/// Foundation's decoder into ``JSONValue``: the independent reference `JSONParser` is checked
+/// against (the product reads JSON with `JSONParser` only).
+extension JSONValue: Decodable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .null
+        } else if let bool = try? container.decode(Bool.self) {
+            self = .bool(bool)
+        } else if let number = try? container.decode(Double.self) {
+            self = .number(number)
+        } else if let string = try? container.decode(String.self) {
+            self = .string(string)
+        } else if let array = try? container.decode([JSONValue].self) {
+            self = .array(array)
+        } else {
+            self = .object(try container.decode([String: JSONValue].self))
+        }
+    }
+}

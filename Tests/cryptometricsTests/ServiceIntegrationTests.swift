@@ -50,7 +50,7 @@ import Testing
     private static func get(_ url: String) async throws -> (status: Int, json: JSONValue) {
         let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
         let body = try await response.body.collect(upTo: 16 << 20)
-        return (Int(response.status.code), try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)))
+        return (Int(response.status.code), try JSONParser.parse(body.readableBytesView))
     }
 
     /// The history of `ticker`'s `type` over HTTP once it has at least `count` samples.
