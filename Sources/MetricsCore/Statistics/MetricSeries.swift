@@ -25,9 +25,6 @@ public struct MetricSeries: Sendable {
     /// How many samples the series holds for its longest window.
     public var count: Int { firstIndex + timestamps.count - retainedStart }
 
-    /// The newest timestamp held.
-    public var latest: Timestamp? { timestamps.last.map(Timestamp.init(microsecondsSince1970:)) }
-
     /// Adds samples (in any order) and returns how many were new; a timestamp already held keeps
     /// its value, as in the store. Statistics are brought up to date by the next ``advance(to:)``.
     @discardableResult

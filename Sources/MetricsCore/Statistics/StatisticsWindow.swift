@@ -20,11 +20,6 @@ public enum StatisticsWindow: String, CaseIterable, Hashable, Comparable, Sendab
     /// The longest window: how much history the statistics keep in memory.
     public static var longest: StatisticsWindow { .sevenDays }
 
-    /// The window's range at `now`: from `now` minus its length, both ends included.
-    public func range(endingAt now: Timestamp) -> TimeRange {
-        TimeRange(from: Timestamp(microsecondsSince1970: now.microsecondsSince1970 - microseconds), through: now)
-    }
-
     public static func < (lhs: StatisticsWindow, rhs: StatisticsWindow) -> Bool { lhs.seconds < rhs.seconds }
 }
 
