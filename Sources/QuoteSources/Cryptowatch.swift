@@ -8,6 +8,8 @@ import MetricsCore
 /// sent it, in the `X-CW-API-Key` header.
 public struct CryptowatchUpstream: QuoteUpstream {
     public static let defaultBaseURL = "https://api.cryptowat.ch"
+    /// Self-hosted endpoints set their own limits; this keeps a burst of pairs from flooding one.
+    public static let rateLimit = RateLimit(requests: 20, per: .seconds(1))
     /// Pairs asked at once, so that a long list does not open hundreds of connections.
     public static let concurrentRequests = 8
 

@@ -9,6 +9,8 @@ import MetricsCore
 /// for each pair alone, so that one misconfigured pair does not silence the others.
 public struct KrakenUpstream: QuoteUpstream {
     public static let defaultBaseURL = "https://api.kraken.com"
+    /// Kraken's public endpoints allow about one request a second from an address; TODO(adapters): cite.
+    public static let rateLimit = RateLimit(requests: 1, per: .seconds(1))
 
     public let name = "kraken"
     public let baseURL: String

@@ -179,45 +179,7 @@ public struct Poller<Store: MetricStore>: Service {
     /// each market has, so that a first start has a chart to show at once and a restart fills the
     /// time it was down.
     public func backfillHistory() async {
-        // One point a minute (or a poll interval, when longer) is plenty for a day's chart and
-        // keeps a first start with a one-second interval from writing 86,400 rows per metric.
-        // Points sit on whole steps since the epoch, so that a repeated backfill finds its earlier
-        // points already stored, and end before now, where the first cycle takes over.
-        let step = max(plan.interval, .seconds(60))
-        let now = now()
-        let range = TimeRange(
-            from: now.adding(seconds: -86_400 - 1e-6).roundedDown(toMultipleOf: step).adding(seconds: step.seconds),
-            through: now.adding(seconds: -1e-6).roundedDown(toMultipleOf: step)
-        )
-        let keys = plan.metricKeys
-        let latest: [MetricKey: Timestamp]
-        do {
-            latest = try await store.latestTimestamps(of: keys)
-        } catch {
-            logger.error("cannot read the store to decide on a backfill: \(error)")
-            return
-        }
-        for market in plan.markets {
-            guard let historical = upstreams[market.upstreams[0]] as? any HistoricalQuoteUpstream else { continue }
-            let newest = plan.metrics.compactMap { latest[MetricKey(ticker: market.ticker, type: $0)] }.max()
-            let from = max(range.from, newest.map { $0.roundedDown(toMultipleOf: step).adding(seconds: step.seconds) } ?? range.from)
-            if from > range.through || Task.isCancelled { continue }
-            do {
-                let points = try await historical.history(for: market.ticker, in: TimeRange(from: from, through: range.through), step: step)
-                let summary = try await store.importSamples { insert in
-                    for (timestamp, quote) in points {
-                        for type in plan.metrics {
-                            try insert(
-                                SampleRow(
-                                    key: MetricKey(ticker: market.ticker, type: type), timestamp: timestamp, value: quote.value(of: type)))
-                        }
-                    }
-                }
-                logger.info("backfilled \(market.ticker) from \(historical.name) since \(from.rfc3339): \(summary.inserted) samples")
-            } catch {
-                logger.warning("could not backfill \(market.ticker) from \(historical.name): \(error)")
-            }
-        }
+        // Rewritten next: candle backfill.
     }
 
     private func logStartup() {

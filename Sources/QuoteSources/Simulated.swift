@@ -6,12 +6,12 @@ import MetricsCore
 /// Each pair's price follows a deterministic random walk at a realistic level (BTC near 90,000 USD,
 /// stablecoins near 1), with the same asset moving alike on every exchange and each exchange adding a
 /// little noise of its own. The walk is a function of time, not of state: a restart continues the
-/// same chart, and ``history(for:in:step:)`` can lay down the past day at once so that the API is
-/// worth looking at from the first second.
+/// same chart, and its minute candles let the backfill lay down the past day at once, so that the
+/// API is worth looking at from the first second.
 ///
 /// The walk sums smoothly interpolated random values at periods from a minute to a week, with
 /// amplitudes growing as the square root of the period, which is how a random walk's spread grows.
-public struct SimulatedUpstream: HistoricalQuoteUpstream {
+public struct SimulatedUpstream: CandleUpstream {
     public let name = "simulated"
     public var endpointDescription: String { "built-in simulation" }
 
@@ -25,15 +25,23 @@ public struct SimulatedUpstream: HistoricalQuoteUpstream {
         )
     }
 
-    public func history(for ticker: Ticker, in range: TimeRange, step: Duration) async throws(UpstreamError) -> [(Timestamp, Quote)] {
-        let stepMicros = max(1, Int64(step.seconds * 1_000_000))
-        var points: [(Timestamp, Quote)] = []
-        var instant = range.from
-        while instant <= range.through {
-            points.append((instant, try Self.quote(for: ticker, at: instant)))
-            instant = Timestamp(microsecondsSince1970: instant.microsecondsSince1970 + stepMicros)
+    /// Minute candles closing on whole minutes, each closing at the simulated price of its close
+    /// time and trading a 1,440th of the simulated 24-hour volume then, so that a day's candles add
+    /// up to about the volume a quote shows.
+    public func candles(for ticker: Ticker, closingIn range: TimeRange) async throws(UpstreamError) -> [Candle] {
+        let minute: Int64 = 60_000_000
+        var close = (range.from.microsecondsSince1970 + minute - 1) / minute * minute
+        var candles: [Candle] = []
+        while close <= range.through.microsecondsSince1970 {
+            let closeTime = Timestamp(microsecondsSince1970: close)
+            let quote = try Self.quote(for: ticker, at: closeTime)
+            candles.append(
+                try Candle(
+                    openTime: Timestamp(microsecondsSince1970: close - minute), closeTime: closeTime,
+                    close: quote.price, volume: quote.volume / 1_440))
+            close += minute
         }
-        return points
+        return candles
     }
 
     /// The simulated quote of `ticker` at `timestamp`: the same inputs always give the same quote.

@@ -14,6 +14,15 @@ public enum UpstreamError: Error, Hashable, Sendable, CustomStringConvertible {
     case unknownPair(String)
     /// A number is missing, not a number, not finite, or out of range.
     case invalidValue(field: String, reason: String)
+    /// The exchange answered for another market than the one asked for.
+    case wrongPair(asked: String, answered: String)
+    /// The exchange's own timestamp on the quote is older than the configured maximum age.
+    case staleQuote(ageSeconds: Double, maximumSeconds: Double)
+    /// 429 (or Binance's 418): the exchange wants fewer requests, and says when to come back if
+    /// it sent `Retry-After`.
+    case rateLimited(retryAfterSeconds: Double?)
+    /// The upstream's circuit breaker is open after repeated failures: not asked until its probe.
+    case circuitOpen(probeInSeconds: Double)
     /// The poll was stopped (shutdown) before the answer came.
     case cancelled
 
@@ -27,6 +36,10 @@ public enum UpstreamError: Error, Hashable, Sendable, CustomStringConvertible {
         case .exchangeError: "exchange_error"
         case .unknownPair: "unknown_pair"
         case .invalidValue: "invalid_value"
+        case .wrongPair: "wrong_pair"
+        case .staleQuote: "stale_quote"
+        case .rateLimited: "rate_limited"
+        case .circuitOpen: "circuit_open"
         case .cancelled: "cancelled"
         }
     }
@@ -40,6 +53,12 @@ public enum UpstreamError: Error, Hashable, Sendable, CustomStringConvertible {
         case .exchangeError(let message): "exchange error: \(message)"
         case .unknownPair(let pair): "the exchange does not list \(pair)"
         case .invalidValue(let field, let reason): "invalid \(field): \(reason)"
+        case .wrongPair(let asked, let answered): "asked for \(asked) but the answer is for \(answered)"
+        case .staleQuote(let age, let maximum):
+            "the quote is \(age.shortDescription)s old, more than the \(maximum.shortDescription)s allowed (max_quote_age_seconds)"
+        case .rateLimited(let retryAfter):
+            "rate limited (HTTP 429)" + (retryAfter.map { ", retry after \($0.shortDescription)s" } ?? "")
+        case .circuitOpen(let probeIn): "circuit open after repeated failures; next probe in \(probeIn.shortDescription)s"
         case .cancelled: "cancelled by shutdown"
         }
     }

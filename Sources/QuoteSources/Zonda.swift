@@ -9,6 +9,8 @@ import MetricsCore
 /// per pair. Zonda answers 200 even for errors and says `"status": "Fail"` with an `errors` array.
 public struct ZondaUpstream: QuoteUpstream {
     public static let defaultBaseURL = "https://api.zondacrypto.exchange"
+    /// Zonda publishes no public limit; two requests a second keeps well clear of abuse rules.
+    public static let rateLimit = RateLimit(requests: 2, per: .seconds(1))
 
     public let name = "zonda"
     public let baseURL: String
