@@ -36,3 +36,42 @@ public struct TimeRange: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(from.rfc3339) ... \(through.rfc3339)" }
 }
+
+/// Where a stored sample came from: which upstream served it and how, so that a chart can be
+/// traced back to its source and backfilled points told from polled ones.
+public struct SampleOrigin: Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Hashable, Sendable, CaseIterable {
+        /// A quote polled from the upstream.
+        case poll
+        /// A candle's close, laid down to fill history the poller did not see.
+        case backfill
+        /// A row of a history CSV (`cryptometrics import`); `upstream` is `import`.
+        case `import`
+    }
+
+    /// The upstream's configuration name (`kraken`), or `import`.
+    public let upstream: String
+    public let kind: Kind
+
+    public init(upstream: String, kind: Kind) {
+        self.upstream = upstream
+        self.kind = kind
+    }
+
+    public static func polled(from upstream: String) -> SampleOrigin { SampleOrigin(upstream: upstream, kind: .poll) }
+    public static func backfilled(from upstream: String) -> SampleOrigin { SampleOrigin(upstream: upstream, kind: .backfill) }
+    public static let imported = SampleOrigin(upstream: "import", kind: .import)
+
+    public var description: String { kind == .poll ? upstream : "\(upstream) (\(kind.rawValue))" }
+}
+
+/// A value to store with where it came from.
+public struct SampleValue: Hashable, Sendable {
+    public let value: Double
+    public let origin: SampleOrigin
+
+    public init(_ value: Double, from origin: SampleOrigin) {
+        self.value = value
+        self.origin = origin
+    }
+}

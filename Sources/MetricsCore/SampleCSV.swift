@@ -1,13 +1,17 @@
-/// One row of a history CSV: `ticker,metric_type,timestamp,value`.
+/// One sample to import: a row of a history CSV (`ticker,metric_type,timestamp,value`), or a
+/// backfilled candle.
 public struct SampleRow: Hashable, Sendable {
     public let key: MetricKey
     public let timestamp: Timestamp
     public let value: Double
+    /// Where the value came from: a CSV row is ``SampleOrigin/imported``.
+    public let origin: SampleOrigin
 
-    public init(key: MetricKey, timestamp: Timestamp, value: Double) {
+    public init(key: MetricKey, timestamp: Timestamp, value: Double, origin: SampleOrigin = .imported) {
         self.key = key
         self.timestamp = timestamp
         self.value = value
+        self.origin = origin
     }
 }
 

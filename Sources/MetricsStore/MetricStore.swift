@@ -14,10 +14,11 @@ public protocol MetricStore: Sendable {
     func metrics(for keys: [MetricKey]) async throws -> [MetricKey: Metric]
 
     /// Stores one value per metric, all at one timestamp, in one transaction (a poll cycle), creating
-    /// metrics that do not exist. A value already stored for a metric at that timestamp is kept.
-    /// Returns how many samples were added. Once it returns, the samples survive a crash.
+    /// metrics that do not exist, each with the upstream that served it. A value already stored
+    /// for a metric at that timestamp is kept. Returns how many samples were added. Once it
+    /// returns, the samples survive a crash.
     @discardableResult
-    func record(_ values: [MetricKey: Double], at timestamp: Timestamp) async throws -> Int
+    func record(_ values: [MetricKey: SampleValue], at timestamp: Timestamp) async throws -> Int
 
     /// Stores every row that `produce` hands to its `insert` callback in one transaction: all of them,
     /// or none when `produce` or an insert throws. Rows whose metric already has a sample at that
@@ -59,6 +60,12 @@ public struct ImportSummary: Hashable, Sendable {
 }
 
 extension MetricStore {
+    /// Stores values that all came from one `origin`.
+    @discardableResult
+    public func record(_ values: [MetricKey: Double], at timestamp: Timestamp, origin: SampleOrigin) async throws -> Int {
+        try await record(values.mapValues { SampleValue($0, from: origin) }, at: timestamp)
+    }
+
     /// Every sample of one metric in `range`.
     public func samples(of id: Int64, in range: TimeRange) async throws -> RangeSamples? {
         try await samples(of: id, in: range, limit: Int(Int32.max))

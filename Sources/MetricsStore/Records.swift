@@ -46,7 +46,25 @@ struct MetricRecord: Decodable, FetchableRecord, TableRecord {
 enum SampleRecord {
     /// Keeps the first value stored for a metric at a timestamp: a repeated import or a second
     /// poller at the same instant never overwrites what is there.
-    static let insertSQL = "INSERT INTO sample (metric_id, timestamp_us, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"
+    static let insertSQL =
+        "INSERT INTO sample (metric_id, timestamp_us, value, origin_id) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+}
+
+/// A row of `sample_origin`: one (upstream, kind) pair that samples point to.
+enum SampleOriginRecord {
+    /// The id of `origin`, inserting it first when it is new; safe against another process doing
+    /// the same at the same moment, as ``MetricRecord/findOrCreate(_:in:)`` is.
+    static func findOrCreate(_ origin: SampleOrigin, in db: Database) throws -> Int64 {
+        try db.execute(
+            sql: "INSERT INTO sample_origin (upstream, kind) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            arguments: [origin.upstream, origin.kind.rawValue]
+        )
+        return try Int64.fetchOne(
+            db,
+            sql: "SELECT id FROM sample_origin WHERE upstream = ? AND kind = ?",
+            arguments: [origin.upstream, origin.kind.rawValue]
+        )!
+    }
 }
 
 /// A row of `sample_batch`: the change feed that API instances follow.

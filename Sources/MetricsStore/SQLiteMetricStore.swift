@@ -73,14 +73,17 @@ public final class SQLiteMetricStore: MetricStore {
     }
 
     @discardableResult
-    public func record(_ values: [MetricKey: Double], at timestamp: Timestamp) async throws -> Int {
+    public func record(_ values: [MetricKey: SampleValue], at timestamp: Timestamp) async throws -> Int {
         guard !values.isEmpty else { return 0 }
         let ids = try await ids(for: values.keys.sorted())
         return try await pool.write { db in
             let statement = try db.cachedStatement(sql: SampleRecord.insertSQL)
+            var origins: [SampleOrigin: Int64] = [:]
             var inserted = 0
-            for (key, value) in values.sorted(by: { $0.key < $1.key }) {
-                try statement.execute(arguments: [ids[key]!, timestamp.microsecondsSince1970, value])
+            for (key, sample) in values.sorted(by: { $0.key < $1.key }) {
+                let originID = try origins[sample.origin] ?? SampleOriginRecord.findOrCreate(sample.origin, in: db)
+                origins[sample.origin] = originID
+                try statement.execute(arguments: [ids[key]!, timestamp.microsecondsSince1970, sample.value, originID])
                 inserted += db.changesCount
             }
             let micros = timestamp.microsecondsSince1970
@@ -110,6 +113,8 @@ public final class SQLiteMetricStore: MetricStore {
             let connection = db.sqliteConnection
             var lastKey: MetricKey?
             var lastID: Int64 = 0
+            var lastOrigin: SampleOrigin?
+            var lastOriginID: Int64 = 0
             var first = Int64.max
             var last = Int64.min
             try produce { row in
@@ -124,10 +129,15 @@ public final class SQLiteMetricStore: MetricStore {
                     }
                     lastKey = row.key
                 }
+                if row.origin != lastOrigin {
+                    lastOriginID = try SampleOriginRecord.findOrCreate(row.origin, in: db)
+                    lastOrigin = row.origin
+                }
                 let micros = row.timestamp.microsecondsSince1970
                 sqlite3_bind_int64(statement, 1, lastID)
                 sqlite3_bind_int64(statement, 2, micros)
                 sqlite3_bind_double(statement, 3, row.value)
+                sqlite3_bind_int64(statement, 4, lastOriginID)
                 let code = sqlite3_step(statement)
                 sqlite3_reset(statement)
                 guard code == SQLITE_DONE else {

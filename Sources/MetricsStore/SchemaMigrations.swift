@@ -41,6 +41,22 @@ enum SchemaMigrations {
                     """
             )
         }
+        migrator.registerMigration("v3-sample-origins") { db in
+            try db.execute(
+                sql: """
+                    -- Which upstream served each sample, and how (poll, backfill, import): a small
+                    -- table of the few distinct origins, so that a sample row grows by one byte.
+                    CREATE TABLE sample_origin (
+                        id INTEGER PRIMARY KEY,
+                        upstream TEXT NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('poll', 'backfill', 'import')),
+                        UNIQUE (upstream, kind)
+                    );
+                    -- NULL for samples stored before origins were recorded.
+                    ALTER TABLE sample ADD COLUMN origin_id INTEGER REFERENCES sample_origin(id);
+                    """
+            )
+        }
         return migrator
     }
 }

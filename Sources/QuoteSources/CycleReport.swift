@@ -13,9 +13,26 @@ public struct CycleReport: Sendable {
     /// Set when the quotes could not be stored.
     public let storeError: String?
     /// The cycle's values when they could not be stored, to store later.
-    public let unstored: [MetricKey: Double]?
+    public let unstored: [MetricKey: SampleValue]?
+    /// Stretches this cycle found a ticker unserved for longer than the gap threshold, which the
+    /// backfill fills from candles.
+    public let gaps: [BackfillGap]
     public let duration: Duration
 
     /// True when not a single upstream answered for any ticker.
     public var nothingAnswered: Bool { quotes.isEmpty && !failures.isEmpty }
+}
+
+/// A stretch of a ticker's history with no samples: the open range between the last sample
+/// before it and the first after it (or now).
+public struct BackfillGap: Hashable, Sendable, CustomStringConvertible {
+    public let ticker: Ticker
+    public let range: TimeRange
+
+    public init(ticker: Ticker, range: TimeRange) {
+        self.ticker = ticker
+        self.range = range
+    }
+
+    public var description: String { "\(ticker) \(range)" }
 }

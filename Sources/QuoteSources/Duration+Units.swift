@@ -18,3 +18,10 @@ extension TimeAmount {
         self = .nanoseconds(Int64(duration.seconds * 1e9))
     }
 }
+
+extension Duration {
+    /// The duration in whole microseconds, the unit of timestamps.
+    var microseconds: Int64 {
+        components.seconds * 1_000_000 + components.attoseconds / 1_000_000_000_000
+    }
+}

@@ -19,12 +19,31 @@ public struct PollPlan: Sendable {
     public let markets: [Market]
     public let metrics: [MetricType]
     public let interval: Duration
+    /// A quote whose exchange timestamp is older than this is refused as stale.
+    public let maximumQuoteAge: Duration
+    /// When an upstream's breaker opens, and for how long.
+    public let breaker: CircuitBreaker.Configuration
 
-    public init(markets: [Market], metrics: [MetricType], interval: Duration) {
+    public init(
+        markets: [Market],
+        metrics: [MetricType],
+        interval: Duration,
+        maximumQuoteAge: Duration = .seconds(600),
+        breaker: CircuitBreaker.Configuration = CircuitBreaker.Configuration()
+    ) {
         self.markets = markets
         self.metrics = metrics
         self.interval = interval
+        self.maximumQuoteAge = maximumQuoteAge
+        self.breaker = breaker
     }
+
+    /// How long a cycle's requests may take, retries and fallbacks included: most of the interval,
+    /// leaving the rest for storing, so that a cycle ends before the next one is due.
+    public var cycleBudget: Duration { interval * 0.8 }
+
+    /// A ticker unserved for longer than this has a gap that the backfill fills from candles.
+    public var gapThreshold: Duration { interval * 2 }
 
     /// Every metric the plan stores.
     public var metricKeys: [MetricKey] {

@@ -1,15 +1,19 @@
 import Logging
+import Metrics
 import MetricsCore
 import MetricsStore
 import ServiceLifecycle
 
-/// Polls the upstreams on a fixed-rate schedule and stores one sample per metric per cycle.
+/// Polls the upstreams on a fixed-rate schedule and stores one sample per metric per cycle, and
+/// fills gaps in the history from the exchanges' candles.
 ///
 /// All samples of a cycle carry the cycle's one timestamp, as in the original. Upstreams are asked
 /// concurrently, each with one batch for all its tickers; a ticker whose upstream fails is asked of
-/// its next upstream in the same cycle. A failing ticker is logged and skipped, the rest of the cycle
-/// is stored, and nothing is ever guessed. On graceful shutdown the cycle in flight is abandoned: its
-/// requests are cancelled and nothing of it is stored.
+/// its next upstream in the same cycle. Every round of asking has its share of the cycle's budget,
+/// so a cycle ends before the next is due, whatever the upstreams do. An upstream whose breaker is
+/// open is not asked at all. A failing ticker is logged, counted and skipped, the rest of the cycle
+/// is stored, and nothing is ever guessed. On graceful shutdown the cycle in flight is abandoned:
+/// its requests are cancelled and nothing of it is stored.
 public struct Poller<Store: MetricStore>: Service {
     public let plan: PollPlan
     let upstreams: [String: any QuoteUpstream]
@@ -17,6 +21,8 @@ public struct Poller<Store: MetricStore>: Service {
     let logger: Logger
     /// The wall clock that stamps samples; tests pass their own.
     let now: @Sendable () -> Timestamp
+    /// Breakers and last results, for `GET /status`.
+    public let monitor: PollMonitor
 
     public init(
         plan: PollPlan,
@@ -30,6 +36,7 @@ public struct Poller<Store: MetricStore>: Service {
         self.store = store
         self.logger = logger
         self.now = now
+        self.monitor = PollMonitor(plan: plan, upstreams: upstreams, breaker: plan.breaker)
         for market in plan.markets {
             for name in market.upstreams {
                 precondition(self.upstreams[name] != nil, "no upstream named \(name) for \(market.ticker)")
@@ -41,56 +48,69 @@ public struct Poller<Store: MetricStore>: Service {
         logStartup()
         await cancelWhenGracefulShutdown {
             await registerMetrics()
-            await backfillHistory()
-            let clock = ContinuousClock()
-            let schedule = PollSchedule(start: clock.now, interval: plan.interval)
-            var slot = 0
-            var backlog: [(Timestamp, [MetricKey: Double])] = []
-            defer {
-                if !backlog.isEmpty {
-                    let samples = backlog.reduce(0) { $0 + $1.1.count }
-                    logger.error(
-                        "stopping with \(backlog.count) cycle(s), \(samples) samples, never stored: the store refused them until the end")
-                }
-            }
-            while !Task.isCancelled {
-                let report = await pollOnce()
-                if Task.isCancelled { break }
-                log(report)
-                if let unstored = report.unstored {
-                    // The store was busy or unwritable (a long import holds SQLite's write lock):
-                    // keep the cycle and store it once the store takes writes again.
-                    backlog.append((report.timestamp, unstored))
-                    if backlog.count > Self.backlogLimit {
-                        backlog.removeFirst()
-                        logger.error("dropping the oldest unstored cycle: more than \(Self.backlogLimit) are waiting for the store")
-                    }
-                } else if !backlog.isEmpty {
-                    backlog = await storeBacklog(backlog)
-                }
-                let next = schedule.nextSlot(after: slot, now: clock.now)
-                if next.missed > 0 {
-                    logger.warning(
-                        "poll cycle took longer than the interval; skipping \(next.missed) slot(s) so cycles never overlap",
-                        metadata: ["interval_s": "\(plan.interval.seconds)", "cycle_ms": "\(report.duration.milliseconds)"]
-                    )
-                }
-                slot = next.slot
-                do {
-                    try await clock.sleep(until: next.instant)
-                } catch {
-                    break
-                }
+            let (gaps, gapSink) = AsyncStream.makeStream(of: BackfillGap.self)
+            await withTaskGroup(of: Void.self) { group in
+                // Backfills run beside the cycles, so that the first cycle is not held up by a
+                // day of candles and a gap is filled while polling goes on.
+                group.addTask { await fill(gaps) }
+                for gap in await startupGaps() { gapSink.yield(gap) }
+                await pollOnSchedule(gaps: gapSink)
+                gapSink.finish()
+                group.cancelAll()
             }
         }
         logger.info("poller stopped")
+    }
+
+    private func pollOnSchedule(gaps: AsyncStream<BackfillGap>.Continuation) async {
+        let clock = ContinuousClock()
+        let schedule = PollSchedule(start: clock.now, interval: plan.interval)
+        var slot = 0
+        var backlog: [(Timestamp, [MetricKey: SampleValue])] = []
+        defer {
+            if !backlog.isEmpty {
+                let samples = backlog.reduce(0) { $0 + $1.1.count }
+                logger.error(
+                    "stopping with \(backlog.count) cycle(s), \(samples) samples, never stored: the store refused them until the end")
+            }
+        }
+        while !Task.isCancelled {
+            let report = await pollOnce()
+            if Task.isCancelled { break }
+            log(report)
+            for gap in report.gaps { gaps.yield(gap) }
+            if let unstored = report.unstored {
+                // The store was busy or unwritable (a long import holds SQLite's write lock):
+                // keep the cycle and store it once the store takes writes again.
+                backlog.append((report.timestamp, unstored))
+                if backlog.count > Self.backlogLimit {
+                    backlog.removeFirst()
+                    logger.error("dropping the oldest unstored cycle: more than \(Self.backlogLimit) are waiting for the store")
+                }
+            } else if !backlog.isEmpty {
+                backlog = await storeBacklog(backlog)
+            }
+            let next = schedule.nextSlot(after: slot, now: clock.now)
+            if next.missed > 0 {
+                logger.warning(
+                    "poll cycle took longer than the interval; skipping \(next.missed) slot(s) so cycles never overlap",
+                    metadata: ["interval_s": "\(plan.interval.seconds)", "cycle_ms": "\(report.duration.milliseconds)"]
+                )
+            }
+            slot = next.slot
+            do {
+                try await clock.sleep(until: next.instant)
+            } catch {
+                break
+            }
+        }
     }
 
     /// Cycles kept in memory while the store refuses writes, at most.
     static var backlogLimit: Int { 1_000 }
 
     /// Stores cycles that could not be stored when they ran; returns those that still cannot.
-    private func storeBacklog(_ backlog: [(Timestamp, [MetricKey: Double])]) async -> [(Timestamp, [MetricKey: Double])] {
+    private func storeBacklog(_ backlog: [(Timestamp, [MetricKey: SampleValue])]) async -> [(Timestamp, [MetricKey: SampleValue])] {
         for (index, (timestamp, values)) in backlog.enumerated() {
             do {
                 try await store.record(values, at: timestamp)
@@ -107,21 +127,21 @@ public struct Poller<Store: MetricStore>: Service {
     public func pollOnce() async -> CycleReport {
         let clock = ContinuousClock()
         let started = clock.now
+        let deadline = started + plan.cycleBudget
         let timestamp = now()
         var remaining = Dictionary(uniqueKeysWithValues: plan.markets.map { ($0.ticker, $0.upstreams[...]) })
         var quotes: [Ticker: (quote: Quote, upstream: String)] = [:]
         var failures: [Ticker: [(upstream: String, error: UpstreamError)]] = [:]
 
-        // Each round asks every ticker's next upstream; fallbacks make further rounds.
+        // Each round asks every ticker's next upstream; fallbacks make further rounds. A round may
+        // use its share of what is left of the budget, so that the last fallback still has time.
         while !remaining.isEmpty, !Task.isCancelled {
+            let roundsLeft = remaining.values.map(\.count).max()!
+            let roundDeadline = clock.now + (deadline - clock.now) / roundsLeft
             var batches: [String: [Ticker]] = [:]
             for (ticker, order) in remaining { batches[order.first!, default: []].append(ticker) }
-            let answers = await withTaskGroup(of: (String, [Ticker: Result<Quote, UpstreamError>]).self) { group in
-                for (name, tickers) in batches {
-                    let upstream = upstreams[name]!
-                    group.addTask { (name, await upstream.quotes(for: tickers.sorted(), at: timestamp)) }
-                }
-                return await group.reduce(into: [(String, [Ticker: Result<Quote, UpstreamError>])]()) { $0.append($1) }
+            let answers = await RequestDeadline.$current.withValue(roundDeadline) {
+                await ask(batches, at: timestamp, clock: clock)
             }
             for (name, results) in answers {
                 for ticker in batches[name]! {
@@ -137,23 +157,42 @@ public struct Poller<Store: MetricStore>: Service {
                 }
             }
         }
+        if Task.isCancelled {
+            return CycleReport(
+                timestamp: timestamp, quotes: [:], failures: [:], stored: 0, storeError: nil, unstored: nil, gaps: [],
+                duration: clock.now - started)
+        }
         for ticker in quotes.keys { failures[ticker] = nil }
 
         var stored = 0
         var storeError: String?
-        var unstored: [MetricKey: Double]?
-        if !Task.isCancelled, !quotes.isEmpty {
-            var values: [MetricKey: Double] = [:]
+        var unstored: [MetricKey: SampleValue]?
+        if !quotes.isEmpty {
+            var values: [MetricKey: SampleValue] = [:]
             for (ticker, served) in quotes {
-                for type in plan.metrics { values[MetricKey(ticker: ticker, type: type)] = served.quote.value(of: type) }
+                for type in plan.metrics {
+                    values[MetricKey(ticker: ticker, type: type)] = SampleValue(
+                        served.quote.value(of: type), from: .polled(from: served.upstream))
+                }
             }
             do {
                 stored = try await store.record(values, at: timestamp)
+                Counter(label: "cryptometrics_samples_stored_total", dimensions: [("kind", "poll")]).increment(by: stored)
             } catch {
                 storeError = String(describing: error)
                 unstored = values
             }
         }
+        let duration = clock.now - started
+        let previous = monitor.recordCycle(
+            at: timestamp, duration: duration, served: quotes.mapValues(\.upstream), failures: failures)
+        var gaps: [BackfillGap] = []
+        for (ticker, last) in previous {
+            guard let last, last < timestamp, timestamp.microsecondsSince1970 - last.microsecondsSince1970 > plan.gapThreshold.microseconds
+            else { continue }
+            gaps.append(BackfillGap(ticker: ticker, range: TimeRange(from: last, through: timestamp)))
+        }
+        cycleTimer.recordNanoseconds(Int64(duration.seconds * 1e9))
         return CycleReport(
             timestamp: timestamp,
             quotes: quotes,
@@ -161,8 +200,73 @@ public struct Poller<Store: MetricStore>: Service {
             stored: stored,
             storeError: storeError,
             unstored: unstored,
-            duration: clock.now - started
+            gaps: gaps.sorted { $0.ticker < $1.ticker },
+            duration: duration
         )
+    }
+
+    /// One round: each upstream gets its batch at once, unless its breaker is open; stale quotes
+    /// are refused here, where the cycle's timestamp is known.
+    private func ask(
+        _ batches: [String: [Ticker]], at timestamp: Timestamp, clock: ContinuousClock
+    ) async -> [(String, [Ticker: Result<Quote, UpstreamError>])] {
+        await withTaskGroup(of: (String, [Ticker: Result<Quote, UpstreamError>]).self) { group in
+            for (name, tickers) in batches {
+                let upstream = upstreams[name]!
+                group.addTask {
+                    if case .failure(let open) = monitor.admit(name, now: clock.now) {
+                        return (name, Dictionary(uniqueKeysWithValues: tickers.map { ($0, .failure(open)) }))
+                    }
+                    var results = await upstream.quotes(for: tickers.sorted(), at: timestamp)
+                    for (ticker, result) in results {
+                        if case .success(let quote) = result, let observed = quote.observedAt {
+                            let age = Double(timestamp.microsecondsSince1970 - observed.microsecondsSince1970) / 1e6
+                            if age > plan.maximumQuoteAge.seconds {
+                                results[ticker] = .failure(.staleQuote(ageSeconds: age, maximumSeconds: plan.maximumQuoteAge.seconds))
+                            }
+                        }
+                    }
+                    if !Task.isCancelled {
+                        let change = monitor.recordBatch(name, results: results, now: clock.now)
+                        logBreaker(name, change)
+                    }
+                    count(results, from: name)
+                    return (name, results)
+                }
+            }
+            return await group.reduce(into: [(String, [Ticker: Result<Quote, UpstreamError>])]()) { $0.append($1) }
+        }
+    }
+
+    private var cycleTimer: Metrics.Timer {
+        Metrics.Timer(label: "cryptometrics_poll_cycle_duration_seconds", preferredDisplayUnit: .seconds)
+    }
+
+    private func count(_ results: [Ticker: Result<Quote, UpstreamError>], from upstream: String) {
+        var outcomes: [String: Int] = [:]
+        for result in results.values {
+            switch result {
+            case .success: outcomes["ok", default: 0] += 1
+            case .failure(let error): outcomes[error.kind, default: 0] += 1
+            }
+        }
+        for (outcome, count) in outcomes {
+            Counter(label: "cryptometrics_quotes_total", dimensions: [("upstream", upstream), ("outcome", outcome)]).increment(by: count)
+        }
+    }
+
+    private func logBreaker(_ upstream: String, _ change: (before: CircuitBreaker.State, after: CircuitBreaker.State)) {
+        guard change.before != change.after else { return }
+        switch change.after {
+        case .open:
+            logger.warning(
+                "circuit breaker for \(upstream) opened after repeated failures; its tickers go to their fallbacks until a probe succeeds",
+                metadata: ["upstream": "\(upstream)"])
+        case .closed:
+            logger.notice("circuit breaker for \(upstream) closed: the upstream answers again", metadata: ["upstream": "\(upstream)"])
+        case .halfOpen:
+            break
+        }
     }
 
     /// Creates the plan's metrics in the plan's order, so that ids follow the configuration
@@ -175,12 +279,110 @@ public struct Poller<Store: MetricStore>: Service {
         }
     }
 
-    /// Lays down the past 24 hours from upstreams that know their history, after the last sample
-    /// each market has, so that a first start has a chart to show at once and a restart fills the
-    /// time it was down.
-    public func backfillHistory() async {
-        // Rewritten next: candle backfill.
+    // MARK: Backfill
+
+    /// The gaps to fill at start: the past 24 hours of a ticker with no samples, or the time since
+    /// its last sample when that is longer than the gap threshold (the service was down).
+    public func startupGaps() async -> [BackfillGap] {
+        let now = now()
+        // Just over a day, so that a candle closing exactly 24 hours ago is in.
+        let dayAgo = now.adding(seconds: -CandleBackfill.volumeWindowSeconds - 1e-6)
+        let latest: [MetricKey: Timestamp]
+        do {
+            latest = try await store.latestTimestamps(of: plan.metricKeys)
+        } catch {
+            logger.error("cannot read the store to decide on a backfill: \(error)")
+            return []
+        }
+        var gaps: [BackfillGap] = []
+        var covered: [Ticker: Timestamp] = [:]
+        for market in plan.markets {
+            let newest = plan.metrics.compactMap { latest[MetricKey(ticker: market.ticker, type: $0)] }.max()
+            // The cycles take over from now: the first one must not find this gap again.
+            covered[market.ticker] = now
+            if let newest, now.microsecondsSince1970 - newest.microsecondsSince1970 <= plan.gapThreshold.microseconds { continue }
+            let from = max(newest ?? dayAgo, dayAgo)
+            guard from < now else { continue }
+            gaps.append(BackfillGap(ticker: market.ticker, range: TimeRange(from: from, through: now)))
+        }
+        monitor.seedCoverage(covered)
+        return gaps
     }
+
+    /// Fills the startup gaps and waits for it: for tests and one-off runs.
+    public func backfillHistory() async {
+        for gap in await startupGaps() { await backfill(gap) }
+    }
+
+    /// Fills gaps as they come, a few at a time (the pacer keeps each exchange within its limit).
+    private func fill(_ gaps: AsyncStream<BackfillGap>) async {
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            for await gap in gaps {
+                if running >= Self.concurrentBackfills {
+                    await group.next()
+                    running -= 1
+                }
+                group.addTask { await backfill(gap) }
+                running += 1
+            }
+        }
+    }
+
+    static var concurrentBackfills: Int { 4 }
+
+    /// Fills one gap from the first of the ticker's upstreams that has candles: the candles that
+    /// closed inside the gap become samples marked as backfilled, beside (never over) polled ones.
+    @discardableResult
+    public func backfill(_ gap: BackfillGap) async -> Int {
+        guard let market = plan.markets.first(where: { $0.ticker == gap.ticker }) else { return 0 }
+        let sources = market.upstreams.compactMap { upstreams[$0] as? any CandleUpstream }
+        guard !sources.isEmpty else {
+            logger.notice(
+                "no backfill for \(gap.ticker): \(market.upstreams.joined(separator: ", ")) offers no candles; its chart starts at its first poll"
+            )
+            return 0
+        }
+        for source in sources where !Task.isCancelled {
+            do throws(UpstreamError) {
+                let candles = try await source.candles(for: gap.ticker, closingIn: CandleBackfill.candleRange(filling: gap.range))
+                let points = CandleBackfill.points(from: candles, filling: gap.range)
+                let origin = SampleOrigin.backfilled(from: source.name)
+                let summary: ImportSummary
+                do {
+                    summary = try await store.importSamples { insert in
+                        for point in points {
+                            for type in plan.metrics {
+                                let value = type == .price ? point.price : point.volume
+                                guard let value else { continue }
+                                try insert(
+                                    SampleRow(
+                                        key: MetricKey(ticker: gap.ticker, type: type), timestamp: point.timestamp, value: value,
+                                        origin: origin))
+                            }
+                        }
+                    }
+                } catch {
+                    logger.error("could not store the backfill of \(gap.ticker) from \(source.name): \(error)")
+                    return 0
+                }
+                Counter(label: "cryptometrics_samples_stored_total", dimensions: [("kind", "backfill")]).increment(by: summary.inserted)
+                let withoutVolume = points.filter { $0.volume == nil }.count
+                let note =
+                    withoutVolume > 0 && plan.metrics.contains(.volume)
+                    ? "; \(withoutVolume) without volume, where \(source.name)'s candles do not reach a full day back" : ""
+                logger.info(
+                    "backfilled \(gap.ticker) from \(source.name)'s candles over \(gap.range): \(points.count) points, \(summary.inserted) samples stored\(note)"
+                )
+                return summary.inserted
+            } catch {
+                logger.warning("could not backfill \(gap.ticker) from \(source.name): \(error)", metadata: ["reason": "\(error.kind)"])
+            }
+        }
+        return 0
+    }
+
+    // MARK: Logs
 
     private func logStartup() {
         let byUpstream = Dictionary(grouping: plan.markets, by: { $0.upstreams[0] })

@@ -1,50 +1,128 @@
 import AsyncHTTPClient
 import Foundation
+import Metrics
 import NIOCore
 import NIOHTTP1
 
-/// GET requests to an upstream with a hard deadline on the whole exchange, body included, so that a
-/// server dripping its answer byte by byte cannot hold up a poll cycle.
+/// GET requests to one upstream, made to survive the real world: paced to the exchange's rate
+/// limit, retried with backoff when a failure may pass, paused when the exchange says `Retry-After`,
+/// and always done by the cycle's deadline (``RequestDeadline``).
+///
+/// Each attempt has a hard deadline on the whole exchange, body included, so that a server
+/// dripping its answer byte by byte cannot hold up a poll cycle.
 public struct UpstreamHTTPClient: Sendable {
     /// Bodies larger than this are refused: no quote endpoint sends that much.
     public static let maximumBodyBytes = 16 << 20
+    /// An attempt with less time than this left before the deadline is not started.
+    static let shortestAttempt: Duration = .milliseconds(20)
 
     let client: HTTPClient
-    /// Deadline for one request, from sending to the last body byte.
+    /// The upstream's name, for metrics.
+    public let upstream: String
+    /// Deadline for one attempt, from sending to the last body byte.
     public let timeout: Duration
+    public let retry: RetryPolicy
+    /// Paces requests to the exchange's limit; `nil` for none.
+    public let pacer: RequestPacer?
+    private let latency: Metrics.Timer
 
-    public init(client: HTTPClient = .shared, timeout: Duration = .seconds(10)) {
+    public init(
+        upstream: String = "upstream",
+        client: HTTPClient = .shared,
+        timeout: Duration = .seconds(10),
+        retry: RetryPolicy = RetryPolicy(),
+        rateLimit: RateLimit? = nil
+    ) {
+        self.upstream = upstream
         self.client = client
         self.timeout = timeout
+        self.retry = retry
+        self.pacer = rateLimit.map(RequestPacer.init(limit:))
+        self.latency = Metrics.Timer(
+            label: "cryptometrics_upstream_request_duration_seconds", dimensions: [("upstream", upstream)], preferredDisplayUnit: .seconds)
     }
 
-    /// The response of a GET. Transport failures, timeouts and cancellation come back as
-    /// ``UpstreamError``; an HTTP error status does not throw, because some exchanges explain
-    /// themselves in the body.
+    /// The response of a GET. Transport failures, timeouts, 5xx and 429 that outlast the retries,
+    /// and cancellation come back as ``UpstreamError``; other statuses do not throw, because some
+    /// exchanges explain themselves in the body.
     func get(_ url: String, headers: [(String, String)] = []) async throws(UpstreamError) -> (status: Int, body: ByteBuffer) {
+        let clock = ContinuousClock()
+        let deadline = RequestDeadline.current ?? clock.now + timeout * (retry.maximumRetries + 1)
+        var generator = SystemRandomNumberGenerator()
+        var retries = 0
+        while true {
+            let failure: UpstreamError
+            var retryAfter: Duration?
+            do {
+                let (status, body, retryAfterHeader) = try await attempt(url, headers: headers, deadline: deadline, clock: clock)
+                if status == 429 || status == 418 {
+                    retryAfter = retryAfterHeader
+                    // The exchange asked for a pause: every request to it waits, not only this one.
+                    pacer?.pause(until: clock.now + (retryAfterHeader ?? retry.ceiling(forRetry: retries + 1)))
+                    failure = .rateLimited(retryAfterSeconds: retryAfterHeader?.seconds)
+                } else if status == 408 || (500..<600).contains(status) {
+                    failure = Self.statusError(status, body.readableBytesView)
+                } else {
+                    count("ok")
+                    return (status, body)
+                }
+            } catch {
+                failure = error
+            }
+            count(failure.kind)
+            guard failure != .cancelled, RetryPolicy.isRetryable(failure), retries < retry.maximumRetries else { throw failure }
+            retries += 1
+            let wait = retryAfter ?? retry.delay(forRetry: retries, using: &generator)
+            // A retry that cannot finish before the deadline is not worth starting.
+            guard clock.now + wait + Self.shortestAttempt < deadline else { throw failure }
+            do {
+                try await clock.sleep(for: wait)
+            } catch {
+                throw .cancelled
+            }
+        }
+    }
+
+    /// One request: waits for its slot under the rate limit, then sends with whatever time is left.
+    private func attempt(
+        _ url: String, headers: [(String, String)], deadline: ContinuousClock.Instant, clock: ContinuousClock
+    ) async throws(UpstreamError) -> (Int, ByteBuffer, Duration?) {
+        if let pacer {
+            guard let slot = pacer.reserve(now: clock.now, notAfter: deadline - Self.shortestAttempt) else {
+                let wait = pacer.nextSlot(now: clock.now) - clock.now
+                throw .rateLimited(retryAfterSeconds: wait.seconds)
+            }
+            if slot > clock.now {
+                do { try await clock.sleep(until: slot) } catch { throw .cancelled }
+            }
+        }
+        let allowed = min(timeout, deadline - clock.now)
+        guard allowed >= Self.shortestAttempt else { throw .timedOut(seconds: timeout.seconds) }
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: "cryptometrics")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         let client = self.client
-        let timeout = self.timeout
         let prepared = request
+        let started = clock.now
+        defer { latency.recordNanoseconds(Int64((clock.now - started).seconds * 1e9)) }
         do {
-            return try await withThrowingTaskGroup(of: (Int, ByteBuffer)?.self) { group in
+            return try await withThrowingTaskGroup(of: (Int, ByteBuffer, Duration?)?.self) { group in
                 group.addTask {
-                    let response = try await client.execute(prepared, timeout: TimeAmount(timeout))
+                    let response = try await client.execute(prepared, timeout: TimeAmount(allowed))
+                    let retryAfter = response.headers.first(name: "Retry-After").flatMap(Self.retryAfter(_:))
                     let body = try await response.body.collect(upTo: Self.maximumBodyBytes)
-                    return (Int(response.status.code), body)
+                    return (Int(response.status.code), body, retryAfter)
                 }
                 group.addTask {
                     // A little after the client's own deadline, so that its more precise error
                     // (connection refused, say) wins when there is one.
-                    try await Task.sleep(for: timeout + .milliseconds(100))
+                    try await Task.sleep(for: allowed + .milliseconds(100))
                     return nil
                 }
                 defer { group.cancelAll() }
                 guard let first = try await group.next(), let result = first else {
-                    throw UpstreamError.timedOut(seconds: timeout.seconds)
+                    throw UpstreamError.timedOut(seconds: allowed.seconds)
                 }
                 return result
             }
@@ -53,7 +131,7 @@ public struct UpstreamHTTPClient: Sendable {
         } catch is CancellationError {
             throw .cancelled
         } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-            throw .timedOut(seconds: timeout.seconds)
+            throw .timedOut(seconds: allowed.seconds)
         } catch let error as NIOTooManyBytesError {
             throw .malformedBody("the body is larger than \(error.maxBytes.map { "\($0)" } ?? "the limit of") bytes")
         } catch {
@@ -62,11 +140,31 @@ public struct UpstreamHTTPClient: Sendable {
         }
     }
 
+    private func count(_ outcome: String) {
+        Counter(label: "cryptometrics_upstream_requests_total", dimensions: [("upstream", upstream), ("outcome", outcome)]).increment()
+    }
+
+    /// `Retry-After` as seconds (`120`) or an HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`).
+    static func retryAfter(_ value: String) -> Duration? {
+        let text = value.trimmingCharacters(in: .whitespaces)
+        if let seconds = Double(text), seconds.isFinite, seconds >= 0 {
+            return .milliseconds(Int64(min(seconds, 86_400) * 1000))
+        }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+        guard let date = formatter.date(from: text) else { return nil }
+        return .milliseconds(Int64(min(max(date.timeIntervalSinceNow, 0), 86_400) * 1000))
+    }
+
+    static func statusError(_ status: Int, _ body: some Collection<UInt8>) -> UpstreamError {
+        let text = String(decoding: body.prefix(120), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
+        return .httpStatus(status, body: text)
+    }
+
     /// Fails with ``UpstreamError/httpStatus(_:body:)`` unless the status is 2xx.
     static func requireSuccess(_ status: Int, _ body: some Collection<UInt8>) throws(UpstreamError) {
-        guard (200..<300).contains(status) else {
-            let text = String(decoding: body.prefix(120), as: UTF8.self).replacingOccurrences(of: "\n", with: " ")
-            throw .httpStatus(status, body: text)
-        }
+        guard (200..<300).contains(status) else { throw statusError(status, body) }
     }
 }

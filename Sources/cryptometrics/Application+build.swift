@@ -1,8 +1,10 @@
 import Hummingbird
 import Logging
+import Metrics
 import MetricsAPI
 import MetricsCore
 import MetricsStore
+import Prometheus
 import QuoteSources
 import ServiceLifecycle
 
@@ -17,13 +19,21 @@ func buildApplication(
     let store = try openStore(settings, logger: logger, polling: settings.poll)
     let statistics = LiveStatistics(store: store)
     var services: [any Service] = [StatisticsService(statistics: statistics, logger: logger)]
+    var pollStatus: (@Sendable () -> PollStatus)?
     if settings.poll {
-        services.append(buildPoller(settings, store: store, logger: logger))
+        let poller = buildPoller(settings, store: store, logger: logger)
+        pollStatus = { poller.monitor.snapshot() }
+        services.append(poller)
     } else {
         logger.info("polling is off (--no-poll): serving what other processes store in \(settings.databasePath)")
     }
     return Application(
-        router: buildRouter(statistics: statistics, responseCacheBytes: settings.responseCacheMegabytes << 20),
+        router: buildRouter(
+            statistics: statistics,
+            responseCacheBytes: settings.responseCacheMegabytes << 20,
+            pollStatus: pollStatus,
+            metricsRegistry: OperationalMetrics.registry
+        ),
         configuration: ApplicationConfiguration(
             address: .hostname(settings.host, port: settings.port),
             serverName: "cryptometrics"
@@ -36,6 +46,16 @@ func buildApplication(
         },
         logger: logger
     )
+}
+
+/// Where the process's operational metrics go: one Prometheus registry, made the swift-metrics
+/// backend the first time it is needed (once per process; the tests start many services in one).
+enum OperationalMetrics {
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
 }
 
 /// The poller for `settings` over `store`.
@@ -62,7 +82,7 @@ struct StatisticsService<Store: MetricStore>: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             let started = ContinuousClock.now
-            try? await statistics.refresh()
+            _ = try? await statistics.refresh()
             if statistics.isLoaded {
                 let (metrics, samples) = statistics.read { ($0.metrics.count, $0.sampleCount) }
                 logger.info(

@@ -19,8 +19,11 @@ struct ConfigFile {
     static let scalarKeys: [String: ValueKind] = [
         "host": .string, "port": .integer, "database": .string, "source": .string, "poll": .bool,
         "poll_interval_seconds": .number, "metrics": .stringList, "log_level": .string, "response_cache_mb": .integer,
+        "max_quote_age_seconds": .number, "breaker_failure_threshold": .integer, "breaker_open_seconds": .number,
     ]
-    static let upstreamKeys: [String: ValueKind] = ["base_url": .string, "api_key": .string, "timeout_seconds": .number]
+    static let upstreamKeys: [String: ValueKind] = [
+        "base_url": .string, "api_key": .string, "timeout_seconds": .number, "retries": .integer, "requests_per_second": .number,
+    ]
 
     enum ValueKind {
         case string, integer, number, bool, stringList
@@ -124,7 +127,7 @@ struct ConfigFile {
             } else if UpstreamKind.serving(exchange: name) == nil {
                 throw fail(
                     "\(prefix).name",
-                    "no built-in upstream for exchange \"\(name)\"; use KRAKEN or ZONDA, or list its upstreams in \(prefix).upstreams (e.g. [\"cryptowatch\"])"
+                    "no built-in upstream for exchange \"\(name)\"; use one of \(UpstreamKind.exchangeNames.joined(separator: ", ")), or list its upstreams in \(prefix).upstreams (e.g. [\"cryptowatch\"])"
                 )
             }
             guard case .array(let pairs) = object["pairs"] ?? .null, !pairs.isEmpty else {
@@ -161,7 +164,8 @@ struct ConfigFile {
                 guard let valueKind = Self.upstreamKeys[key], key != "api_key" || kind.takesAPIKey else {
                     throw fail(
                         "upstreams.\(name).\(key)",
-                        "unknown key; an upstream has base_url\(kind.takesAPIKey ? ", api_key" : "") and timeout_seconds")
+                        "unknown key; an upstream has base_url\(kind.takesAPIKey ? ", api_key" : ""), timeout_seconds, retries and requests_per_second"
+                    )
                 }
                 values["upstreams.\(name).\(key)"] = try text(of: value, as: valueKind, key: "upstreams.\(name).\(key)")
             }

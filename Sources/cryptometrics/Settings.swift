@@ -24,6 +24,10 @@ struct Settings: Sendable {
         var baseURL: String?
         var apiKey: String?
         var timeoutSeconds: Double?
+        /// Retries of a failed request within a cycle.
+        var retries: Int?
+        /// Replaces the exchange's documented public limit: for a paid tier, or a local endpoint.
+        var requestsPerSecond: Double?
     }
 
     var host = "127.0.0.1"
@@ -36,6 +40,12 @@ struct Settings: Sendable {
     var markets: [Market] = Settings.defaultMarkets
     var upstreams: [UpstreamKind: Upstream] = [:]
     var logLevel = Logger.Level.info
+    /// A quote whose exchange timestamp is older than this is refused.
+    var maximumQuoteAgeSeconds: Double = 600
+    /// Consecutive failed batches that open an upstream's circuit breaker.
+    var breakerFailureThreshold = 3
+    /// How long an open breaker leaves its upstream alone before probing (doubling per failed probe).
+    var breakerOpenSeconds: Double = 30
     /// Memory for rendered responses of popular metrics, in MiB; 0 renders every request.
     var responseCacheMegabytes = 64
 
@@ -61,7 +71,13 @@ struct Settings: Sendable {
                 return PollPlan.Market(ticker: market.ticker, upstreams: order.map(\.rawValue))
             },
             metrics: metrics,
-            interval: .milliseconds(Int64((pollIntervalSeconds * 1000).rounded()))
+            interval: .milliseconds(Int64((pollIntervalSeconds * 1000).rounded())),
+            maximumQuoteAge: .milliseconds(Int64(maximumQuoteAgeSeconds * 1000)),
+            breaker: CircuitBreaker.Configuration(
+                failureThreshold: breakerFailureThreshold,
+                openDuration: .milliseconds(Int64(breakerOpenSeconds * 1000)),
+                maximumOpenDuration: max(.seconds(300), .milliseconds(Int64(breakerOpenSeconds * 1000)))
+            )
         )
     }
 
@@ -73,10 +89,20 @@ struct Settings: Sendable {
             // Leaves room in the interval for storing, so that one hung upstream does not make
             // every cycle overrun its slot.
             let timeout = overrides.timeoutSeconds ?? min(10, pollIntervalSeconds * 0.7)
+            let rateLimit = overrides.requestsPerSecond.map { perSecond in
+                perSecond >= 1
+                    ? RateLimit(requests: Int(perSecond), per: .seconds(1))
+                    : RateLimit(requests: 1, per: .milliseconds(Int64(1000 / perSecond)))
+            }
             return kind.makeUpstream(
                 baseURL: overrides.baseURL,
                 apiKey: overrides.apiKey,
-                http: UpstreamHTTPClient(timeout: .milliseconds(Int64(timeout * 1000)))
+                http: UpstreamHTTPClient(
+                    upstream: kind.rawValue,
+                    timeout: .milliseconds(Int64(timeout * 1000)),
+                    retry: RetryPolicy(maximumRetries: overrides.retries ?? 2),
+                    rateLimit: rateLimit ?? kind.rateLimit
+                )
             )
         }
     }

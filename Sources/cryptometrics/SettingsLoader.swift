@@ -113,6 +113,15 @@ struct SettingsLoader {
         if let megabytes = try read("response_cache_mb", Self.integer(in: 0...65_536, "a number of MiB from 0 (no cache) to 65536")) {
             settings.responseCacheMegabytes = megabytes
         }
+        if let age = try read("max_quote_age_seconds", Self.number(in: 1...86_400, "a number of seconds from 1 to 86400")) {
+            settings.maximumQuoteAgeSeconds = age
+        }
+        if let threshold = try read("breaker_failure_threshold", Self.integer(in: 1...1_000, "a number of failed cycles from 1 to 1000")) {
+            settings.breakerFailureThreshold = threshold
+        }
+        if let seconds = try read("breaker_open_seconds", Self.number(in: 0.1...3_600, "a number of seconds from 0.1 to 3600")) {
+            settings.breakerOpenSeconds = seconds
+        }
         if let markets = file?.markets { settings.markets = markets }
         if let tickers = try read("tickers", Self.tickerList) { settings.markets = tickers }
         for kind in UpstreamKind.allCases where kind != .simulated {
@@ -120,6 +129,10 @@ struct SettingsLoader {
             upstream.baseURL = try read("upstreams.\(kind.rawValue).base_url", Self.httpURL)
             upstream.timeoutSeconds = try read(
                 "upstreams.\(kind.rawValue).timeout_seconds", Self.number(in: 0.1...300, "a number of seconds from 0.1 to 300"))
+            upstream.retries = try read("upstreams.\(kind.rawValue).retries", Self.integer(in: 0...10, "a number of retries from 0 to 10"))
+            upstream.requestsPerSecond = try read(
+                "upstreams.\(kind.rawValue).requests_per_second",
+                Self.number(in: 0.01...100_000, "a number of requests per second from 0.01"))
             if kind.takesAPIKey {
                 upstream.apiKey = try read(
                     "upstreams.\(kind.rawValue).api_key",
@@ -191,7 +204,9 @@ struct SettingsLoader {
                 let ticker = try Ticker(parsing: item)
                 guard UpstreamKind.serving(exchange: ticker.exchange) != nil else {
                     return .failure(
-                        Reason("no built-in upstream for \(ticker.exchange); list such markets in a config file with their upstreams"))
+                        Reason(
+                            "no built-in upstream for \(ticker.exchange) (built in: \(UpstreamKind.exchangeNames.joined(separator: ", "))); list such markets in a config file with their upstreams"
+                        ))
                 }
                 guard !markets.contains(where: { $0.ticker == ticker }) else { return .failure(Reason("\(ticker) is listed twice")) }
                 markets.append(Settings.Market(ticker: ticker, upstreams: []))

@@ -24,7 +24,7 @@ struct APIHarness {
         let key = MetricKey(ticker: try Ticker(parsing: ticker), type: type)
         for (index, value) in values.enumerated() {
             let offset = -endingSecondsAgo - Double(values.count - 1 - index) * 60
-            try await store.record([key: value], at: Self.now.adding(seconds: offset))
+            try await store.record([key: value], at: Self.now.adding(seconds: offset), origin: .polled(from: "test"))
         }
     }
 

@@ -22,7 +22,8 @@ import Testing
             let hourly = (0..<72).map { Double($0 % 5) + 10 }
             let key = MetricKey(ticker: try Ticker(parsing: "KRAKEN:BTCUSD"), type: .price)
             for (index, value) in hourly.enumerated() {
-                try await api.store.record([key: value], at: APIHarness.now.adding(seconds: -Double(71 - index) * 3_600))
+                try await api.store.record(
+                    [key: value], at: APIHarness.now.adding(seconds: -Double(71 - index) * 3_600), origin: .polled(from: "test"))
             }
             try await api.test { client in
                 for (window, count) in [("1h", 2), ("24h", 25), ("7d", 72)] {

@@ -14,7 +14,7 @@ private struct UnreadableStore: MetricStore {
 
     func metrics() async throws -> [Metric] { throw Failure() }
     func metrics(for keys: [MetricKey]) async throws -> [MetricKey: Metric] { throw Failure() }
-    func record(_ values: [MetricKey: Double], at timestamp: Timestamp) async throws -> Int { throw Failure() }
+    func record(_ values: [MetricKey: SampleValue], at timestamp: Timestamp) async throws -> Int { throw Failure() }
     func importSamples(_ produce: (_ insert: (SampleRow) throws -> Void) throws -> Void) async throws -> ImportSummary { throw Failure() }
     func samples(of id: Int64, in range: TimeRange, limit: Int) async throws -> RangeSamples? { throw Failure() }
     /// Readable once: the statistics load (nothing), then the disk fails.

@@ -24,8 +24,8 @@ import Testing
             #expect(statistics.isLoaded)
             #expect(statistics.read { $0.metrics.isEmpty })
 
-            try await writer.record([btc: 1, eth: 99], at: now.adding(seconds: -120))
-            try await writer.record([btc: 2, eth: 106], at: now.adding(seconds: -60))
+            try await writer.record([btc: 1, eth: 99], at: now.adding(seconds: -120), origin: .polled(from: "test"))
+            try await writer.record([btc: 2, eth: 106], at: now.adding(seconds: -60), origin: .polled(from: "test"))
             try await statistics.refresh()
             #expect(statistics.read { $0.metrics.map(\.key) } == [btc, eth])
             #expect(statistics.read { $0.report(of: 1, window: .oneDay)?.history.count } == 2)
@@ -51,7 +51,7 @@ import Testing
         try await withTemporaryDirectory { directory in
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
             let statistics = LiveStatistics(store: store, now: { now })
-            try await store.record([btc: 1], at: now)
+            try await store.record([btc: 1], at: now, origin: .polled(from: "test"))
             try await statistics.refresh()
             let before = statistics.read { $0.generation }
             let count = LiveStatistics<SQLiteMetricStore>.largeChange + 10

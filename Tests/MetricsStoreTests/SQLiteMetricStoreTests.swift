@@ -18,8 +18,8 @@ import Testing
             let cycle: [MetricKey: Double] = [
                 key(btc, .price): 90_000, key(btc, .volume): 3_000, key(eth, .price): 3_000, key(eth, .volume): 40_000,
             ]
-            #expect(try await store.record(cycle, at: t0) == 4)
-            #expect(try await store.record(cycle, at: t0.adding(seconds: 60)) == 4)
+            #expect(try await store.record(cycle, at: t0, origin: .polled(from: "test")) == 4)
+            #expect(try await store.record(cycle, at: t0.adding(seconds: 60), origin: .polled(from: "test")) == 4)
 
             let metrics = try await store.metrics()
             #expect(metrics.count == 4)
@@ -37,8 +37,8 @@ import Testing
     @Test func keepsTheFirstValueForAMetricAtOneInstant() async throws {
         try await withTemporaryDirectory { directory in
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
-            #expect(try await store.record([key(btc, .price): 1], at: t0) == 1)
-            #expect(try await store.record([key(btc, .price): 2], at: t0) == 0)
+            #expect(try await store.record([key(btc, .price): 1], at: t0, origin: .polled(from: "test")) == 1)
+            #expect(try await store.record([key(btc, .price): 2], at: t0, origin: .polled(from: "test")) == 0)
             let id = try await store.metrics()[0].id
             let window = try #require(try await store.samples(of: id, in: TimeRange(last: 60, endingAt: t0)))
             #expect(window.samples.map(\.value) == [1])
@@ -51,7 +51,7 @@ import Testing
             let now = t0
             let offsets: [Double] = [-86_401, -86_400, -3_600, -60, 0, 1]  // one too old, one in the future
             for offset in offsets.shuffled() {
-                try await store.record([key(btc, .price): 100 + offset], at: now.adding(seconds: offset))
+                try await store.record([key(btc, .price): 100 + offset], at: now.adding(seconds: offset), origin: .polled(from: "test"))
             }
             let id = try await store.metrics()[0].id
             let window = try #require(try await store.samples(of: id, in: TimeRange(last: 86_400, endingAt: now)))
@@ -64,8 +64,8 @@ import Testing
         try await withTemporaryDirectory { directory in
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
             let old = t0.adding(seconds: -8 * 86_400)
-            try await store.record([key(btc, .price): 1], at: old)
-            try await store.record([key(btc, .price): 2, key(eth, .price): 3], at: t0)
+            try await store.record([key(btc, .price): 1], at: old, origin: .polled(from: "test"))
+            try await store.record([key(btc, .price): 2, key(eth, .price): 3], at: t0, origin: .polled(from: "test"))
 
             // The first read loads everything from the oldest time asked for.
             let first = try await store.changes(after: nil, from: t0.adding(seconds: -86_400))
@@ -76,11 +76,11 @@ import Testing
             // Nothing new: nothing to read.
             let idle = try await store.changes(after: first.cursor, from: old)
             #expect(!idle.isFullLoad && idle.samples.isEmpty && idle.metrics.isEmpty)
-            #expect(try await store.record([key(btc, .price): 9], at: t0) == 0)
+            #expect(try await store.record([key(btc, .price): 9], at: t0, origin: .polled(from: "test")) == 0)
             #expect(try await store.changes(after: first.cursor, from: old).samples.isEmpty, "a write that added nothing is no change")
 
             // A cycle with a new metric: the metric and the cycle's samples only.
-            try await store.record([key(btc, .price): 4, key(btc, .volume): 5], at: t0.adding(seconds: 60))
+            try await store.record([key(btc, .price): 4, key(btc, .volume): 5], at: t0.adding(seconds: 60), origin: .polled(from: "test"))
             let next = try await store.changes(after: first.cursor, from: old)
             #expect(!next.isFullLoad)
             #expect(next.metrics.map(\.key) == [key(btc, .volume)])
@@ -105,7 +105,7 @@ import Testing
     @Test func aReaderBehindThePrunedFeedStartsOver() async throws {
         try await withTemporaryDirectory { directory in
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
-            try await store.record([key(btc, .price): 1], at: t0)
+            try await store.record([key(btc, .price): 1], at: t0, origin: .polled(from: "test"))
             let start = try await store.changes(after: nil, from: t0)
             // More writes than the feed keeps, as one import per batch to keep the test quick.
             let batches = Int(SampleBatchRecord.retainedBatches) + 200
@@ -122,7 +122,10 @@ import Testing
     @Test func aRangeReadStopsAtItsLimit() async throws {
         try await withTemporaryDirectory { directory in
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
-            for minute in 0..<5 { try await store.record([key(btc, .price): Double(minute)], at: t0.adding(seconds: Double(minute) * 60)) }
+            for minute in 0..<5 {
+                try await store.record(
+                    [key(btc, .price): Double(minute)], at: t0.adding(seconds: Double(minute) * 60), origin: .polled(from: "test"))
+            }
             let range = TimeRange(from: t0, through: t0.adding(seconds: 240))
             let all = try #require(try await store.samples(of: 1, in: range, limit: 5))
             #expect(!all.isTruncated && all.series.values == [0, 1, 2, 3, 4])
@@ -174,7 +177,7 @@ import Testing
             let path = directory.appendingPathComponent("db.sqlite").path
             let writer = try SQLiteMetricStore(path: path)
             let reader = try SQLiteMetricStore(path: path)
-            try await writer.record([key(btc, .price): 5], at: t0)
+            try await writer.record([key(btc, .price): 5], at: t0, origin: .polled(from: "test"))
             #expect(try await reader.metrics().map(\.key) == [key(btc, .price)])
             #expect(try await reader.latestTimestamps(of: [key(btc, .price), key(eth, .price)]) == [key(btc, .price): t0])
             try await reader.checkReadable()

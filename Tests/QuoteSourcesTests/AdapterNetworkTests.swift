@@ -9,7 +9,7 @@ import Testing
     let btc = try! Ticker(parsing: "KRAKEN:BTCUSD")
     let doge = try! Ticker(parsing: "KRAKEN:DOGEUSD")
     let usdt = try! Ticker(parsing: "KRAKEN:USDTUSD")
-    let http = UpstreamHTTPClient(timeout: .seconds(2))
+    let http = UpstreamHTTPClient(timeout: .seconds(2), retry: .never)
 
     private func krakenFake() -> FakeUpstream {
         let fake = FakeUpstream()
@@ -43,7 +43,7 @@ import Testing
 
     @Test(arguments: [
         (FakeUpstream.Behaviour.status(500, body: "oops"), "http_status"),
-        (.status(429, body: #"{"error":["EAPI:Rate limit exceeded"]}"#), "exchange_error"),
+        (.status(429, body: #"{"error":["EAPI:Rate limit exceeded"]}"#), "rate_limited"),
         (.html, "malformed_body"),
         (.truncatedJSON, "malformed_body"),
         (.delayed(.seconds(10)), "timeout"),
@@ -56,7 +56,7 @@ import Testing
         let quotes = try await fake.withRunning { baseURL in
             // Long enough that a loaded CI machine answers the fast failures in time; the slow
             // upstream is slower still.
-            await KrakenUpstream(baseURL: baseURL, http: UpstreamHTTPClient(timeout: .seconds(2))).quotes(
+            await KrakenUpstream(baseURL: baseURL, http: UpstreamHTTPClient(timeout: .seconds(2), retry: .never)).quotes(
                 for: [btc, doge], at: .now)
         }
         #expect(clock.now - started < .seconds(6), "a slow upstream must not hold the cycle past its timeout")

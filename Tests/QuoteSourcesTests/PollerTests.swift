@@ -266,7 +266,7 @@ private final class InstrumentedStore: MetricStore {
     /// The cycles this store refused to store.
     var refused: [Timestamp] { refusals.withLock { $0.refused } }
 
-    func record(_ values: [MetricKey: Double], at timestamp: Timestamp) async throws -> Int {
+    func record(_ values: [MetricKey: SampleValue], at timestamp: Timestamp) async throws -> Int {
         let refuse = refusals.withLock { state in
             guard state.left > 0 else { return false }
             state.left -= 1

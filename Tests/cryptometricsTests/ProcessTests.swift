@@ -89,8 +89,8 @@ import Testing
             let btc = MetricKey(ticker: try Ticker(parsing: "KRAKEN:BTCUSD"), type: .price)
             let eth = MetricKey(ticker: try Ticker(parsing: "KRAKEN:ETHUSD"), type: .price)
             let start = Timestamp.now.adding(seconds: -600)
-            try await writer.record([btc: 100, eth: 10], at: start)
-            try await writer.record([btc: 101, eth: 10.5], at: start.adding(seconds: 60))
+            try await writer.record([btc: 100, eth: 10], at: start, origin: .polled(from: "test"))
+            try await writer.record([btc: 101, eth: 10.5], at: start.adding(seconds: 60), origin: .polled(from: "test"))
             let api = try RunningProcess(["serve", "--no-poll", "--port", "0", "--database", database], in: directory)
             let port = try #require(try await api.apiPort(), "\(api.log)")
             let clock = ContinuousClock()
@@ -100,7 +100,8 @@ import Testing
                 // Cycles and imports take turns; ETH grows wilder with each step.
                 let wrote = clock.now
                 if step % 2 == 0 {
-                    try await writer.record([btc: 100 + Double(step), eth: 10 + Double(step * step)], at: stamp)
+                    try await writer.record(
+                        [btc: 100 + Double(step), eth: 10 + Double(step * step)], at: stamp, origin: .polled(from: "test"))
                 } else {
                     _ = try await writer.importSamples { insert in
                         try insert(SampleRow(key: btc, timestamp: stamp, value: 100 + Double(step)))

@@ -143,7 +143,7 @@ import Testing
         ),
         (#"{"upstreams": {"kraken": {"base_url": "ftp://example.org"}}}"#, "upstreams.kraken.base_url", "http"),
         (#"{"upstreams": {"kraken": {"api_key": "x"}}}"#, "upstreams.kraken.api_key", "unknown key"),
-        (#"{"upstreams": {"binance": {"base_url": "http://127.0.0.1"}}}"#, "upstreams.binance", "unknown upstream"),
+        (#"{"upstreams": {"bitfinex": {"base_url": "http://127.0.0.1"}}}"#, "upstreams.bitfinex", "unknown upstream"),
         (#"["not", "an", "object"]"#, "(file)", "JSON object"),
         (#"{"port": 80"#, "(file)", "not valid JSON"),
     ])
