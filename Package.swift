@@ -97,7 +97,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MetricsStoreTests",
-            dependencies: ["MetricsCore", "MetricsStore", "TestSupport"]
+            dependencies: ["MetricsCore", "MetricsStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "QuoteSourcesTests",

@@ -1,0 +1,170 @@
+import Foundation
+import MetricsCore
+import Testing
+
+@testable import QuoteSources
+
+/// The pure parts of surviving upstreams: pacing, backoff, the breaker's states, `Retry-After`.
+@Suite struct ResilienceTests {
+    let start = ContinuousClock.now
+
+    @Test func thePacerAllowsABurstThenSpacesRequestsAtTheLimit() {
+        let pacer = RequestPacer(limit: RateLimit(requests: 4, per: .seconds(1)))
+        let far = start + .seconds(60)
+        let slots = (0..<8).map { _ in pacer.reserve(now: start, notAfter: far)! }
+        #expect(slots.prefix(4).allSatisfy { $0 == start }, "a burst of the limit's count goes at once")
+        #expect(slots[4] - start == .seconds(1), "the fifth waits until the first is a second old")
+        #expect(slots[7] - start == .seconds(1))
+        // Never more than 4 in any second.
+        for index in 4..<slots.count {
+            #expect(slots[index] - slots[index - 4] >= .seconds(1))
+        }
+    }
+
+    @Test func aSlotAfterTheDeadlineIsNotReserved() {
+        let pacer = RequestPacer(limit: RateLimit(requests: 1, per: .seconds(1)))
+        #expect(pacer.reserve(now: start, notAfter: start + .seconds(5)) == start)
+        #expect(pacer.reserve(now: start, notAfter: start + .milliseconds(500)) == nil, "the next slot is a second away")
+        // The refusal reserved nothing: the next request still gets the slot a second away.
+        #expect(pacer.reserve(now: start, notAfter: start + .seconds(5)) == start + .seconds(1))
+    }
+
+    @Test func retryAfterHoldsEveryRequestBack() {
+        let pacer = RequestPacer(limit: RateLimit(requests: 10, per: .seconds(1)))
+        pacer.pause(until: start + .seconds(30))
+        #expect(pacer.nextSlot(now: start) == start + .seconds(30))
+        #expect(pacer.reserve(now: start, notAfter: start + .seconds(10)) == nil)
+        #expect(pacer.reserve(now: start + .seconds(31), notAfter: start + .seconds(40)) == start + .seconds(31))
+    }
+
+    @Test func backoffDoublesUpToItsCapWithFullJitter() {
+        let policy = RetryPolicy(maximumRetries: 5, baseDelay: .milliseconds(100), maximumDelay: .milliseconds(700))
+        #expect((1...5).map { policy.ceiling(forRetry: $0) } == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(700), .milliseconds(700)])
+        var generator = SystemRandomNumberGenerator()
+        let delays = (0..<200).map { _ in policy.delay(forRetry: 3, using: &generator) }
+        #expect(delays.allSatisfy { $0 >= .zero && $0 <= .milliseconds(400) })
+        #expect(Set(delays).count > 150, "jittered, not one fixed wait")
+    }
+
+    @Test func onlyFailuresThatMayPassAreRetried() {
+        #expect(RetryPolicy.isRetryable(.timedOut(seconds: 1)))
+        #expect(RetryPolicy.isRetryable(.unreachable("reset")))
+        #expect(RetryPolicy.isRetryable(.httpStatus(503, body: "")))
+        #expect(RetryPolicy.isRetryable(.rateLimited(retryAfterSeconds: 1)))
+        #expect(!RetryPolicy.isRetryable(.httpStatus(404, body: "")))
+        #expect(!RetryPolicy.isRetryable(.malformedBody("html")))
+        #expect(!RetryPolicy.isRetryable(.unknownPair("FOOUSD")))
+    }
+
+    @Test func readsRetryAfterInBothForms() {
+        #expect(UpstreamHTTPClient.retryAfter("7") == .seconds(7))
+        #expect(UpstreamHTTPClient.retryAfter(" 0.5 ") == .milliseconds(500))
+        #expect(UpstreamHTTPClient.retryAfter("Thu, 01 Jan 1970 00:00:00 GMT") == .zero, "a date in the past means now")
+        let inAMinute = UpstreamHTTPClient.retryAfter(Self.httpDate(secondsFromNow: 60))
+        #expect(inAMinute.map { $0 > .seconds(55) && $0 <= .seconds(60) } == true)
+        #expect(UpstreamHTTPClient.retryAfter("soon") == nil)
+        #expect(UpstreamHTTPClient.retryAfter("-3") == nil)
+    }
+
+    private static func httpDate(secondsFromNow: Double) -> String {
+        let formatter = Foundation.DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: Date().addingTimeInterval(secondsFromNow))
+    }
+
+    @Test func theBreakerOpensAfterRepeatedFailuresProbesAndCloses() {
+        var breaker = CircuitBreaker(
+            configuration: .init(failureThreshold: 3, openDuration: .seconds(10), maximumOpenDuration: .seconds(25)))
+        for _ in 0..<2 { breaker.recordFailure(now: start) }
+        #expect(breaker.state == .closed)
+        breaker.recordSuccess()
+        for _ in 0..<2 { breaker.recordFailure(now: start) }
+        #expect(breaker.state == .closed, "a success in between starts the count again")
+        breaker.recordFailure(now: start)
+        #expect(breaker.state == .open)
+        let early = breaker.allowsRequest(now: start + .seconds(9))
+        #expect(!early)
+        let probe = breaker.allowsRequest(now: start + .seconds(10))
+        #expect(probe, "the probe")
+        #expect(breaker.state == .halfOpen)
+
+        breaker.recordFailure(now: start + .seconds(10))
+        #expect(breaker.state == .open)
+        #expect(breaker.probeAt == start + .seconds(30), "a failed probe doubles the pause")
+        let second = breaker.allowsRequest(now: start + .seconds(30))
+        #expect(second)
+        breaker.recordFailure(now: start + .seconds(30))
+        #expect(breaker.probeAt == start + .seconds(55), "up to the maximum")
+
+        let third = breaker.allowsRequest(now: start + .seconds(55))
+        #expect(third)
+        breaker.recordSuccess()
+        #expect(breaker.state == .closed)
+        for _ in 0..<3 { breaker.recordFailure(now: start + .seconds(60)) }
+        #expect(breaker.probeAt == start + .seconds(70), "after closing, the pause starts short again")
+    }
+}
+
+/// Backfilled points mean what polled ones mean: the price at a time, and the volume of the day
+/// before it.
+@Suite struct CandleBackfillTests {
+    let hour = 3_600.0
+    let origin = Timestamp(microsecondsSince1970: 1_780_000_000_000_000)
+
+    /// Hourly candles from `origin`, candle `i` closing at `origin + (i + 1) h` at price `100 + i`
+    /// with volume `i + 1`.
+    func hourly(_ count: Int, from first: Int = 0) throws -> [Candle] {
+        try (first..<(first + count)).map { index in
+            try Candle(
+                opening: origin.adding(seconds: Double(index) * hour), period: .seconds(3_600), close: 100 + Double(index),
+                volume: Double(index + 1))
+        }
+    }
+
+    @Test func pricesAreClosesAtCloseTimesAndVolumesSumTheDayBefore() throws {
+        let candles = try hourly(48)
+        // Fill the second day: the gap runs from the close of candle 23 to the close of candle 47.
+        let gap = TimeRange(from: origin.adding(seconds: 24 * hour), through: origin.adding(seconds: 48 * hour))
+        let points = CandleBackfill.points(from: candles, filling: gap)
+        #expect(points.count == 23, "closes strictly inside the gap: its ends are stored already")
+        #expect(points.first?.timestamp == origin.adding(seconds: 25 * hour))
+        #expect(points.first?.price == 124)
+        for point in points {
+            let index = Int((Double(point.timestamp.microsecondsSince1970 - origin.microsecondsSince1970) / 1e6 / hour).rounded()) - 1
+            // Candles index-23 ... index closed in the 24 hours up to this one's close.
+            let expected = ((index - 23)...index).reduce(0.0) { $0 + Double($1 + 1) }
+            #expect(point.volume == expected)
+            #expect(point.price == 100 + Double(index))
+        }
+    }
+
+    @Test func aVolumeIsLeftOutWhereTheCandlesDoNotReachADayBack() throws {
+        let candles = try hourly(30)
+        let gap = TimeRange(from: origin, through: origin.adding(seconds: 30 * hour))
+        let points = CandleBackfill.points(from: candles, filling: gap)
+        #expect(points.count == 29)
+        let withVolume = points.filter { $0.volume != nil }
+        #expect(withVolume.first?.timestamp == origin.adding(seconds: 24 * hour), "the first point with a full day behind it")
+        #expect(points.filter { $0.volume == nil }.count == 23)
+        #expect(withVolume.first?.volume == (1...24).reduce(0.0) { $0 + Double($1) })
+    }
+
+    @Test func overlappingPagesDoNotCountACandleTwice() throws {
+        let pages = try hourly(30) + hourly(20, from: 29)
+        let gap = TimeRange(from: origin, through: origin.adding(seconds: 60 * hour))
+        let points = CandleBackfill.points(from: pages, filling: gap)
+        #expect(points.count == 49, "candles 0 to 48, the one both pages hold once")
+        #expect(Set(points.map(\.timestamp)).count == points.count)
+        let last = try #require(points.last)
+        #expect(last.volume == (26...49).reduce(0.0) { $0 + Double($1) })
+    }
+
+    @Test func candlesRefuseWhatNoMarketShows() {
+        #expect(throws: UpstreamError.self) { try Candle(opening: origin, period: .seconds(60), close: 0, volume: 1) }
+        #expect(throws: UpstreamError.self) { try Candle(opening: origin, period: .seconds(60), close: 1, volume: -1) }
+        #expect(throws: UpstreamError.self) { try Candle(opening: origin, period: .seconds(60), close: .nan, volume: 1) }
+        #expect(throws: UpstreamError.self) { try Candle(openTime: origin, closeTime: origin, close: 1, volume: 1) }
+    }
+}
