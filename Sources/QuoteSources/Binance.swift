@@ -57,7 +57,7 @@ public struct BinanceUpstream: CandleUpstream {
         do throws(UpstreamError) {
             let symbols = tickers.map { Self.symbol($0.pair) }
             let (status, body) = try await http.get(Self.tickerURL(baseURL: baseURL, symbols: symbols))
-            let answer = try BinanceTickerAnswer(status: status, body: body.readableBytesView, asked: symbols.joined(separator: ","))
+            let answer = try BinanceTickerAnswer(status: status, body: body.readableBytesView, asked: symbols)
             return Dictionary(
                 uniqueKeysWithValues: tickers.map { ticker in
                     (ticker, Result { () throws(UpstreamError) in try answer.quote(for: Self.symbol(ticker.pair)) })
@@ -120,11 +120,13 @@ enum BinanceErrors {
 /// A `ticker/24hr` answer: one object for `symbol=`, an array of them for `symbols=`.
 struct BinanceTickerAnswer {
     private let entries: [String: JSONValue]
+    private let asked: Set<String>
 
-    /// Reads an answer to a request for `asked` (the symbols, comma-separated, for errors).
-    init(status: Int, body: some Collection<UInt8>, asked: String) throws(UpstreamError) {
+    /// Reads an answer to a request for the symbols `asked`.
+    init(status: Int, body: some Collection<UInt8>, asked: [String]) throws(UpstreamError) {
         let document = try? JSONValue.parse(body, upstream: "binance")
-        try BinanceErrors.check(status: status, document: document, body: body, asked: asked)
+        try BinanceErrors.check(status: status, document: document, body: body, asked: asked.joined(separator: ","))
+        self.asked = Set(asked)
         let parsed = try document.orParsing(body, upstream: "binance")
         let list = parsed.array ?? [parsed]
         var entries: [String: JSONValue] = [:]
@@ -137,11 +139,12 @@ struct BinanceTickerAnswer {
         self.entries = entries
     }
 
-    /// The quote for `symbol`. A single-symbol answer for another symbol is a wrong pair; an
-    /// answer for several symbols that leaves one out is malformed.
+    /// The quote for `symbol`. Where the entry is missing, an entry for a symbol nobody asked for
+    /// means the answer is for another market (a wrong pair); otherwise the answer is incomplete.
     func quote(for symbol: String) throws(UpstreamError) -> Quote {
         guard let entry = entries[symbol] else {
-            if entries.count == 1, let other = entries.keys.first { throw .wrongPair(asked: symbol, answered: other) }
+            let unasked = entries.keys.filter { !asked.contains($0) }.sorted()
+            if !unasked.isEmpty { throw .wrongPair(asked: symbol, answered: unasked.joined(separator: ",")) }
             throw .malformedBody("Binance's answer has no entry for \(symbol) (symbols: \(entries.keys.sorted().joined(separator: ", ")))")
         }
         return try Quote(

@@ -4,7 +4,7 @@ import Testing
 @testable import QuoteSources
 
 @Suite struct BinanceParserTests {
-    private func answer(_ name: String, asked: String = "BTCUSDT") throws -> BinanceTickerAnswer {
+    private func answer(_ name: String, asked: [String] = ["BTCUSDT"]) throws -> BinanceTickerAnswer {
         let fixture = try Fixture(name)
         return try BinanceTickerAnswer(status: fixture.status, body: fixture.body, asked: asked)
     }
@@ -19,7 +19,7 @@ import Testing
         let single = try answer("binance-ticker-btcusdt-ccxt").quote(for: "BTCUSDT")
         #expect(
             single == (try Quote(price: 73346.14, volume: 129.21293, observedAt: Timestamp(microsecondsSince1970: 1_710_328_244_727_000))))
-        let both = try answer("binance-ticker-btcusdt-ethusdt", asked: "BTCUSDT,ETHUSDT")
+        let both = try answer("binance-ticker-btcusdt-ethusdt", asked: ["BTCUSDT", "ETHUSDT"])
         #expect(try both.quote(for: "BTCUSDT") == single)
         #expect(
             try both.quote(for: "ETHUSDT")
@@ -30,15 +30,18 @@ import Testing
         #expect(throws: UpstreamError.wrongPair(asked: "BTCUSDT", answered: "BNBBTC")) {
             try answer("binance-ticker-docs-bnbbtc").quote(for: "BTCUSDT")
         }
+        #expect(throws: UpstreamError.wrongPair(asked: "SOLUSDT", answered: "ETHUSDT")) {
+            try answer("binance-ticker-btcusdt-ethusdt", asked: ["BTCUSDT", "SOLUSDT"]).quote(for: "SOLUSDT")
+        }
         let error = #expect(throws: UpstreamError.self) {
-            try answer("binance-ticker-btcusdt-ethusdt", asked: "BTCUSDT,ETHUSDT").quote(for: "SOLUSDT")
+            try answer("binance-ticker-btcusdt-ethusdt", asked: ["BTCUSDT", "ETHUSDT", "SOLUSDT"]).quote(for: "SOLUSDT")
         }
         #expect(error?.kind == "malformed_body")
     }
 
     @Test func reportsAnInvalidSymbol() throws {
         #expect(throws: UpstreamError.unknownPair("BTCUSDT,FOOUSDT (Invalid symbol.)")) {
-            try answer("binance-error-invalid-symbol", asked: "BTCUSDT,FOOUSDT")
+            try answer("binance-error-invalid-symbol", asked: ["BTCUSDT", "FOOUSDT"])
         }
         #expect(throws: UpstreamError.unknownPair("FOOUSDT (Invalid symbol.)")) {
             let fixture = try Fixture("binance-error-invalid-symbol")
