@@ -6,9 +6,16 @@ import MetricsCore
 /// Cryptowatch itself shut down in 2023; this adapter serves self-hosted endpoints that speak its
 /// format, as the original app's upstream did. The API key, when set, is sent the way the original
 /// sent it, in the `X-CW-API-Key` header.
-public struct CryptowatchUpstream: QuoteUpstream {
+///
+/// Candles come from `GET /markets/{exchange}/{pair}/ohlc?periods=60&after=`: minute candles keyed
+/// by period under `result`, each row labelled by its close time.
+public struct CryptowatchUpstream: CandleUpstream {
     public static let defaultBaseURL = "https://api.cryptowat.ch"
-    /// Self-hosted endpoints set their own limits; this keeps a burst of pairs from flooding one.
+    /// Not a documented limit: Cryptowatch never published a request rate. It charged each request
+    /// a cost against a credit allowance that every answer reported (`allowance.cost`,
+    /// `allowance.remaining`; https://docs.cryptowat.ch/rest-api/rate-limit, now offline), and the
+    /// service shut down in 2023. Self-hosted endpoints that speak its format set their own limits;
+    /// twenty a second only keeps a burst of pairs from flooding one.
     public static let rateLimit = RateLimit(requests: 20, per: .seconds(1))
     /// Pairs asked at once, so that a long list does not open hundreds of connections.
     public static let concurrentRequests = 8
@@ -33,9 +40,15 @@ public struct CryptowatchUpstream: QuoteUpstream {
         return Dictionary(uniqueKeysWithValues: results)
     }
 
+    /// The market's path: `/markets/kraken/btcusd`.
+    static func marketPath(_ ticker: Ticker) -> String {
+        "/markets/\(ticker.exchange.lowercased())/\((ticker.pair.base + ticker.pair.quote).lowercased())"
+    }
+
+    private var headers: [(String, String)] { apiKey.map { [("X-CW-API-Key", $0)] } ?? [] }
+
     private func quote(for ticker: Ticker) async -> Result<Quote, UpstreamError> {
-        let url = "\(baseURL)/markets/\(ticker.exchange.lowercased())/\((ticker.pair.base + ticker.pair.quote).lowercased())/summary"
-        let headers = apiKey.map { [("X-CW-API-Key", $0)] } ?? []
+        let url = "\(baseURL)\(Self.marketPath(ticker))/summary"
         do throws(UpstreamError) {
             let (status, body) = try await http.get(url, headers: headers)
             return .success(try CryptowatchSummary.quote(status: status, body: body.readableBytesView, ticker: ticker))
@@ -43,24 +56,68 @@ public struct CryptowatchUpstream: QuoteUpstream {
             return .failure(error)
         }
     }
+
+    public func candles(for ticker: Ticker, closingIn range: TimeRange) async throws(UpstreamError) -> [Candle] {
+        let (status, body) = try await http.get(Self.ohlcURL(baseURL: baseURL, ticker: ticker, range: range), headers: headers)
+        let candles = try CryptowatchOHLC.parse(status: status, body: body.readableBytesView, ticker: ticker)
+        return CandlePages.finished(candles, closingIn: range, now: .now)
+    }
+
+    /// `after` is a close time in seconds: one period before the range, so that its first candle is
+    /// included.
+    static func ohlcURL(baseURL: String, ticker: Ticker, range: TimeRange) -> String {
+        let period = CryptowatchOHLC.period.components.seconds
+        let after = range.from.microsecondsSince1970 / 1_000_000 - period
+        return "\(baseURL)\(marketPath(ticker))/ohlc?periods=\(period)&after=\(after)"
+    }
 }
 
 /// Reads a market summary answer.
 enum CryptowatchSummary {
     static func quote(status: Int, body: some Collection<UInt8>, ticker: Ticker) throws(UpstreamError) -> Quote {
-        let document = try? JSONValue.parse(body, upstream: "cryptowatch")
-        // Errors come as {"error": "..."} with a 4xx status.
-        if let message = document?["error"]?.string {
-            if status == 404 { throw .unknownPair("\(ticker) (\(message))") }
-            throw .exchangeError(message)
-        }
-        try UpstreamHTTPClient.requireSuccess(status, body)
-        guard let result = try document.orParsing(body, upstream: "cryptowatch")["result"] else {
+        guard let result = try CryptowatchResponse.result(status: status, body: body, ticker: ticker) else {
             throw .malformedBody("the answer has no \"result\" object")
         }
         return try Quote(
             price: (result["price"]?["last"]).decimal("result.price.last"),
             volume: result["volume"].decimal("result.volume")
         )
+    }
+}
+
+/// Cryptowatch's answer envelope: `{"result": ..., "allowance": {...}}`, or `{"error": "..."}` with
+/// a 4xx status.
+enum CryptowatchResponse {
+    static func result(status: Int, body: some Collection<UInt8>, ticker: Ticker) throws(UpstreamError) -> JSONValue? {
+        let document = try? JSONValue.parse(body, upstream: "cryptowatch")
+        if let message = document?["error"]?.string {
+            if status == 404 { throw .unknownPair("\(ticker) (\(message))") }
+            throw .exchangeError(message)
+        }
+        try UpstreamHTTPClient.requireSuccess(status, body)
+        return try document.orParsing(body, upstream: "cryptowatch")["result"]
+    }
+}
+
+/// Reads an OHLC answer: `result["60"]` holds rows `[closeTime, open, high, low, close, volume,
+/// quoteVolume]`, the close time in seconds, oldest first.
+enum CryptowatchOHLC {
+    /// Minute candles, the finest Cryptowatch kept.
+    static let period: Duration = .seconds(60)
+
+    static func parse(status: Int, body: some Collection<UInt8>, ticker: Ticker) throws(UpstreamError) -> [Candle] {
+        let key = "\(period.components.seconds)"
+        guard let result = try CryptowatchResponse.result(status: status, body: body, ticker: ticker) else {
+            throw .malformedBody("the answer has no \"result\" object")
+        }
+        var candles: [Candle] = []
+        for row in try CandleRow.rows(result[key], path: "result.\(key)", columns: 6) {
+            let close = try row.time(0, unit: .seconds)
+            candles.append(
+                try Candle(
+                    openTime: close.adding(seconds: -period.seconds), closeTime: close,
+                    close: try row.decimal(4, "close"), volume: try row.decimal(5, "volume")))
+        }
+        return candles
     }
 }

@@ -44,3 +44,48 @@ extension Optional where Wrapped == JSONValue {
         return try value.decimal(field)
     }
 }
+
+/// How an exchange counts time since 1970 in its answers.
+enum EpochUnit {
+    case seconds
+    case milliseconds
+
+    var microseconds: Double {
+        switch self {
+        case .seconds: 1_000_000
+        case .milliseconds: 1_000
+        }
+    }
+}
+
+extension JSONValue {
+    /// The latest instant any answer can plausibly name: 2100-01-01T00:00:00Z. A time beyond it is
+    /// a unit mistake (milliseconds read as seconds), not a date.
+    static let latestPlausibleSeconds: Double = 4_102_444_800
+
+    /// An instant sent as a count of `unit` since 1970, as a JSON number or a decimal string (ccxt's
+    /// captures turn Binance's and Gemini's integer times into strings, so both are accepted).
+    func epochTime(_ field: String, unit: EpochUnit) throws(UpstreamError) -> Timestamp {
+        let value = try decimal(field)
+        let microseconds = (value * unit.microseconds).rounded()
+        guard microseconds >= 0, microseconds <= Self.latestPlausibleSeconds * 1_000_000 else {
+            throw .invalidValue(field: field, reason: "\(value) is not a plausible time in \(unit)")
+        }
+        return Timestamp(microsecondsSince1970: Int64(microseconds))
+    }
+}
+
+extension Optional where Wrapped == JSONValue {
+    /// The instant at `field`, or an error naming the field when it is absent.
+    func epochTime(_ field: String, unit: EpochUnit) throws(UpstreamError) -> Timestamp {
+        guard let value = self else { throw .invalidValue(field: field, reason: "is missing") }
+        return try value.epochTime(field, unit: unit)
+    }
+
+    /// The instant at `field` when the answer has one: `nil` when it is absent, an error when it is
+    /// there but not a time, so that a broken clock field is never mistaken for a missing one.
+    func optionalEpochTime(_ field: String, unit: EpochUnit) throws(UpstreamError) -> Timestamp? {
+        guard let value = self, value != .null else { return nil }
+        return try value.epochTime(field, unit: unit)
+    }
+}
