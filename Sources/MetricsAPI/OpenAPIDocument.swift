@@ -8,7 +8,7 @@ public enum OpenAPIDocument {
           "openapi": "3.1.0",
           "info": {
             "title": "cryptometrics",
-            "version": "1.1.0",
+            "version": "1.2.0",
             "description": "Cryptocurrency price and volume metrics polled from exchanges, with history, volatility statistics and rankings over 1-hour, 24-hour and 7-day windows, kept ready as samples arrive. GET /metrics and GET /metrics/{id} are compatible with the original Flask app. Responses carry a strong ETag; send it back in If-None-Match for a 304."
           },
           "paths": {
@@ -141,6 +141,31 @@ public enum OpenAPIDocument {
                 }
               }
             },
+            "/status": {
+              "get": {
+                "operationId": "getPollStatus",
+                "summary": "What the poller in this process last saw: per ticker its last success and last error, and each upstream's circuit breaker.",
+                "responses": {
+                  "200": {
+                    "description": "The poller's status.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PollStatus"}}}
+                  },
+                  "404": {
+                    "description": "This process does not poll (serve --no-poll).",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                  }
+                }
+              }
+            },
+            "/ops/metrics": {
+              "get": {
+                "operationId": "getOperationalMetrics",
+                "summary": "Operational metrics in Prometheus' text format: polls and failures by upstream and reason, upstream latency histograms, HTTP requests by route and status.",
+                "responses": {
+                  "200": {"description": "Prometheus exposition format 0.0.4.", "content": {"text/plain": {"schema": {"type": "string"}}}}
+                }
+              }
+            },
             "/openapi.json": {
               "get": {
                 "operationId": "openAPIDocument",
@@ -267,6 +292,57 @@ public enum OpenAPIDocument {
                         "standard_deviation": {"$ref": "#/components/schemas/StandardDeviation"},
                         "coefficient_of_variation": {"$ref": "#/components/schemas/CoefficientOfVariation"},
                         "log_return_volatility": {"$ref": "#/components/schemas/LogReturnVolatility"}
+                      }
+                    }
+                  }
+                }
+              },
+              "PollStatus": {
+                "type": "object",
+                "required": ["interval_seconds", "last_cycle", "last_cycle_ms", "tickers", "upstreams"],
+                "additionalProperties": false,
+                "properties": {
+                  "interval_seconds": {"type": "number"},
+                  "last_cycle": {"type": ["string", "null"], "format": "date-time", "description": "The last cycle's timestamp; null before the first."},
+                  "last_cycle_ms": {"type": ["integer", "null"], "description": "How long the last cycle took."},
+                  "tickers": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": ["ticker", "upstreams", "last_success", "last_upstream", "last_error", "consecutive_failures"],
+                      "additionalProperties": false,
+                      "properties": {
+                        "ticker": {"$ref": "#/components/schemas/Ticker"},
+                        "upstreams": {"type": "array", "items": {"type": "string"}, "description": "Upstreams in order of preference."},
+                        "last_success": {"type": ["string", "null"], "format": "date-time"},
+                        "last_upstream": {"type": ["string", "null"], "description": "The upstream that served the last success."},
+                        "consecutive_failures": {"type": "integer", "minimum": 0},
+                        "last_error": {
+                          "type": ["object", "null"],
+                          "required": ["at", "upstream", "kind", "reason"],
+                          "additionalProperties": false,
+                          "properties": {
+                            "at": {"type": "string", "format": "date-time"},
+                            "upstream": {"type": "string", "description": "The last upstream tried."},
+                            "kind": {"type": "string", "description": "A stable label: timeout, unreachable, http_status, malformed_body, exchange_error, unknown_pair, invalid_value, wrong_pair, stale_quote, rate_limited, circuit_open."},
+                            "reason": {"type": "string"}
+                          }
+                        }
+                      }
+                    }
+                  },
+                  "upstreams": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": ["name", "endpoint", "breaker", "consecutive_failures", "probe_at"],
+                      "additionalProperties": false,
+                      "properties": {
+                        "name": {"type": "string"},
+                        "endpoint": {"type": "string"},
+                        "breaker": {"type": "string", "enum": ["closed", "open", "half_open"]},
+                        "consecutive_failures": {"type": "integer", "minimum": 0},
+                        "probe_at": {"type": ["string", "null"], "format": "date-time", "description": "When an open breaker lets its probe through."}
                       }
                     }
                   }

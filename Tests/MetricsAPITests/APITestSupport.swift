@@ -35,18 +35,22 @@ struct APIHarness {
 
     /// Runs `body` with a client that sends requests straight to the router, over statistics
     /// loaded from what the store holds at `now`.
-    func test(now: Timestamp = Self.now, _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        try await test(now: now) { client, _ in try await body(client) }
+    func test(
+        now: Timestamp = Self.now, pollStatus: (@Sendable () -> PollStatus)? = nil,
+        _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
+        try await test(now: now, pollStatus: pollStatus) { client, _ in try await body(client) }
     }
 
     /// The same, handing `body` the statistics too, to refresh them after more writes.
     func test(
         now: Timestamp = Self.now,
+        pollStatus: (@Sendable () -> PollStatus)? = nil,
         _ body: @escaping @Sendable (any TestClientProtocol, LiveStatistics<SQLiteMetricStore>) async throws -> Void
     ) async throws {
         let statistics = LiveStatistics(store: store, now: { now })
         try await statistics.refresh()
-        let app = Application(router: buildRouter(statistics: statistics))
+        let app = Application(router: buildRouter(statistics: statistics, pollStatus: pollStatus))
         try await app.test(.router) { client in try await body(client, statistics) }
     }
 }

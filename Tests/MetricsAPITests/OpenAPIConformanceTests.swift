@@ -56,6 +56,7 @@ import Testing
                 ("/rankings?by=variance", "/rankings", 400),
                 ("/healthz", "/healthz", 200),
                 ("/readyz", "/readyz", 200),
+                ("/status", "/status", 404),
             ]
             try await api.test { client in
                 for request in requests {
@@ -67,6 +68,39 @@ import Testing
                         let problems = validator.violations(of: json, against: documented)
                         #expect(problems.isEmpty, "\(request.uri): \(problems)")
                     }
+                }
+            }
+        }
+    }
+
+    @Test func theStatusMatchesItsSchema() async throws {
+        var status = PollStatus(
+            intervalSeconds: 60,
+            tickers: [
+                PollStatus.TickerStatus(ticker: try Ticker(parsing: "KRAKEN:BTCUSD"), upstreams: ["kraken", "cryptowatch"]),
+                PollStatus.TickerStatus(ticker: try Ticker(parsing: "ZONDA:ETHUSD"), upstreams: ["zonda"]),
+            ],
+            upstreams: [
+                PollStatus.UpstreamStatus(name: "kraken", endpoint: "https://api.kraken.com", breaker: "open", consecutiveFailures: 3, probeAt: APIHarness.now),
+                PollStatus.UpstreamStatus(name: "zonda", endpoint: "https://zonda", breaker: "closed", consecutiveFailures: 0, probeAt: nil),
+            ]
+        )
+        status.lastCycle = APIHarness.now
+        status.lastCycleMilliseconds = 12
+        status.tickers[0].lastSuccess = APIHarness.now
+        status.tickers[0].lastUpstream = "cryptowatch"
+        status.tickers[0].lastError = PollStatus.Failure(at: APIHarness.now, upstream: "kraken", kind: "circuit_open", reason: "circuit \"open\"")
+        let fixed = status
+        try await APIHarness.with { api in
+            try await api.test(pollStatus: { fixed }) { client in
+                try await client.execute(uri: "/status", method: .get) { response in
+                    #expect(response.status == .ok)
+                    let json = try response.json
+                    let problems = SchemaValidator(document: document).violations(of: json, against: try #require(schema("/status", 200)))
+                    #expect(problems.isEmpty, "\(problems)")
+                    #expect(json["tickers"]?[0]?["last_error"]?["reason"] == .string("circuit \"open\""))
+                    #expect(json["tickers"]?[1]?["last_success"] == .null)
+                    #expect(json["upstreams"]?[0]?["probe_at"] == .string("2026-11-25T12:00:00Z"))
                 }
             }
         }
