@@ -84,6 +84,7 @@ let package = Package(
                 "MetricsCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/FakeUpstream"
         ),
@@ -107,6 +108,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["Fixtures"]
+        ),
+        // The fake upstream's own tests: every wire format and every fault, over real HTTP.
+        .testTarget(
+            name: "FakeUpstreamTests",
+            dependencies: [
+                "FakeUpstream", "MetricsCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "MetricsAPITests",

@@ -42,15 +42,15 @@ import Testing
     }
 
     @Test(arguments: [
-        (FakeUpstream.Behaviour.status(500, body: "oops"), "http_status"),
+        (FakeUpstream.Fault.status(500, body: "oops"), "http_status"),
         (.status(429, body: #"{"error":["EAPI:Rate limit exceeded"]}"#), "rate_limited"),
-        (.html, "malformed_body"),
+        (.htmlErrorPage, "malformed_body"),
         (.truncatedJSON, "malformed_body"),
-        (.delayed(.seconds(10)), "timeout"),
+        (.latency(.seconds(10)), "timeout"),
     ])
-    func everyFailureIsReportedPerTicker(behaviour: FakeUpstream.Behaviour, kind: String) async throws {
+    func everyFailureIsReportedPerTicker(fault: FakeUpstream.Fault, kind: String) async throws {
         let fake = krakenFake()
-        fake.setBehaviour(behaviour, for: .kraken)
+        fake.setFault(fault, on: .quotes(.kraken))
         let clock = ContinuousClock()
         let started = clock.now
         let quotes = try await fake.withRunning { baseURL in

@@ -86,7 +86,7 @@ import Testing
         try await withTemporaryDirectory { directory in
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
             let fake = fake()
-            fake.setBehaviour(.delayed(.seconds(30)), for: .zonda)
+            fake.setFault(.latency(.seconds(30)), on: .quotes(.zonda))
             try await fake.withRunning { baseURL in
                 let poller = Poller(
                     plan: PollPlan(
@@ -127,7 +127,7 @@ import Testing
         try await withTemporaryDirectory { directory in
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
             let fake = fake()
-            fake.setBehaviour(.html, for: .zonda)
+            fake.setFault(.htmlErrorPage, on: .quotes(.zonda))
             let report = try await fake.withRunning { baseURL in
                 await poller(
                     [.init(ticker: btc, upstreams: ["kraken"]), .init(ticker: zbtc, upstreams: ["zonda"])],
@@ -145,7 +145,7 @@ import Testing
         try await withTemporaryDirectory { directory in
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
             let fake = fake()
-            fake.setBehaviour(.status(503, body: #"{"error":["EService:Unavailable"]}"#), for: .kraken)
+            fake.setFault(.status(503, body: #"{"error":["EService:Unavailable"]}"#), on: .quotes(.kraken))
             fake.setCryptowatch(exchange: "kraken", pair: "btcusd", price: 89999, volume: 2999)
             let report = try await fake.withRunning { baseURL in
                 await poller([.init(ticker: btc, upstreams: ["kraken", "cryptowatch"])], baseURL: baseURL, store: store).pollOnce()
@@ -160,7 +160,7 @@ import Testing
         try await withTemporaryDirectory { directory in
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
             let fake = fake()
-            fake.setBehaviour(.truncatedJSON, for: .kraken)
+            fake.setFault(.truncatedJSON, on: .quotes(.kraken))
             let report = try await fake.withRunning { baseURL in
                 await poller([.init(ticker: btc, upstreams: ["kraken", "cryptowatch"])], baseURL: baseURL, store: store).pollOnce()
             }

@@ -100,25 +100,25 @@ import Testing
     /// Each way an upstream fails, applied to Zonda while Kraken keeps answering: the failing
     /// ticker stores nothing, the healthy one keeps its samples, and cycles keep their pace.
     @Test(arguments: [
-        ("timeout", FakeUpstream.Behaviour.delayed(.seconds(5)), nil as (String, String)?),
+        ("timeout", FakeUpstream.Fault?.some(.latency(.seconds(5))), nil as (String, String)?),
         ("HTTP error", .status(502, body: "bad gateway"), nil),
-        ("HTML page", .html, nil),
+        ("HTML page", .htmlErrorPage, nil),
         ("truncated JSON", .truncatedJSON, nil),
         ("missing number", .status(200, body: #"{"status":"Ok","items":{"BTC-USD":{"m":"BTC-USD"}}}"#), nil),
-        ("non-numeric", .normal, ("n/a", "12")),
-        ("non-finite", .normal, ("1e999", "12")),
-        ("negative", .normal, ("90100", "-12")),
-        ("zero price", .normal, ("0", "12")),
+        ("non-numeric", nil, ("n/a", "12")),
+        ("non-finite", nil, ("1e999", "12")),
+        ("negative", nil, ("90100", "-12")),
+        ("zero price", nil, ("0", "12")),
     ])
     func aFailingUpstreamStoresNothingAndSparesTheOthers(
         name: String,
-        behaviour: FakeUpstream.Behaviour,
+        fault: FakeUpstream.Fault?,
         values: (String, String)?
     ) async throws {
         let fake = FakeUpstream()
         fake.setKraken("XXBTZUSD", price: "90000.5", volume: "3000.25")
         fake.setZonda("BTC-USD", price: values?.0 ?? "90100", volume: values?.1 ?? "12.5")
-        fake.setBehaviour(behaviour, for: .zonda)
+        if let fault { fake.setFault(fault, on: .quotes(.zonda)) }
         try await withService(fake: fake, markets: ["KRAKEN:BTCUSD", "ZONDA:BTCUSD"]) { baseURL, store in
             let clock = ContinuousClock()
             let started = clock.now
