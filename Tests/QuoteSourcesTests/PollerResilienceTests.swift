@@ -81,7 +81,7 @@ final class ScriptedUpstream: CandleUpstream {
             let fallback = ScriptedUpstream("cryptowatch") { _ in .success(try! Quote(price: 7, volume: 1)) }
             let poller = poller(
                 [.init(ticker: btc, upstreams: ["kraken", "cryptowatch"])], [primary, fallback], store: store, clock: clock,
-                breaker: .init(failureThreshold: 2, openDuration: .milliseconds(300)))
+                breaker: .init(failureThreshold: 2, openDuration: .seconds(2)))
             for _ in 0..<2 {
                 let report = await poller.pollOnce()
                 #expect(report.quotes[btc]?.upstream == "cryptowatch", "the fallback serves in the same cycle")
@@ -99,7 +99,7 @@ final class ScriptedUpstream: CandleUpstream {
             // Once the pause is over, one batch probes; the upstream is healthy again, so it closes.
             primary.script { _ in .success(try! Quote(price: 9, volume: 1)) }
             let closed = try #require(
-                try await eventually(within: .seconds(5)) { () async -> CycleReport? in
+                try await eventually(within: .seconds(15)) { () async -> CycleReport? in
                     clock.advance(seconds: 60)
                     let report = await poller.pollOnce()
                     return report.quotes[btc]?.upstream == "kraken" ? report : nil

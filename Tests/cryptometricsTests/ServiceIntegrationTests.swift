@@ -29,7 +29,8 @@ import Testing
                 settings.pollIntervalSeconds = 1
                 settings.markets = try markets.map { Settings.Market(ticker: try Ticker(parsing: $0), upstreams: []) }
                 for kind in [QuoteSourcesUpstream.kraken, .zonda] {
-                    settings.upstreams[kind] = Settings.Upstream(baseURL: upstreamURL, timeoutSeconds: timeoutSeconds)
+                    // A local endpoint: no need to keep to the exchange's public rate limit.
+                    settings.upstreams[kind] = Settings.Upstream(baseURL: upstreamURL, timeoutSeconds: timeoutSeconds, requestsPerSecond: 1_000)
                 }
                 var logger = Logger(label: "integration")
                 logger.logLevel = .error
@@ -72,13 +73,28 @@ import Testing
         fake.setKraken("XETHZUSD", price: "3000.1", volume: "40000")
         fake.setZonda("BTC-USD", price: "90100", volume: "12.5")
         try await withService(fake: fake) { baseURL, _ in
-            let first = try #require(try await Self.history(baseURL, "KRAKEN:BTCUSD", "price", atLeast: 1), "a first cycle within 15 s")
-            #expect(first["metric_24h_history"]?.array?.first?["value"] == .number(90000.5))
+            // At start the day before is filled from Kraken's 5-minute candles, then cycles add
+            // polled samples after it.
+            let first = try #require(
+                try await eventually(within: .seconds(15)) { () async throws -> JSONValue? in
+                    let detail = try await Self.history(baseURL, "KRAKEN:BTCUSD", "price", atLeast: 1)
+                    let history = detail?["metric_24h_history"]?.array ?? []
+                    return history.last?["value"] == .number(90000.5) && history.count >= 280 ? detail : nil
+                }, "a first cycle and the backfill within 15 s")
+            let history = try #require(first["metric_24h_history"]?.array)
+            #expect(history.count >= 280, "a full day of 5-minute candles before the first poll, not \(history.count) points")
+            let oldest = try Timestamp(rfc3339: try #require(history.first?["timestamp"]?.string))
+            #expect(oldest < Timestamp.now.adding(seconds: -86_400 + 600), "the chart reaches a day back")
+
             fake.setKraken("XXBTZUSD", price: "90010.5", volume: "3001.25")
-            let detail = try #require(try await Self.history(baseURL, "KRAKEN:BTCUSD", "price", atLeast: 2))
+            _ = try #require(try await Self.history(baseURL, "ZONDA:BTCUSD", "price", atLeast: 2), "Zonda has no candles: two polls")
+            let detail = try #require(
+                try await eventually(within: .seconds(15)) { () async throws -> JSONValue? in
+                    let detail = try await Self.history(baseURL, "KRAKEN:BTCUSD", "price", atLeast: 2)
+                    return detail?["metric_24h_history"]?.array?.last?["value"] == .number(90010.5) ? detail : nil
+                })
             let values = try #require(detail["metric_24h_history"]?.array).compactMap { $0["value"] }
-            #expect(values.first == .number(90000.5))
-            #expect(values.contains(.number(90010.5)))
+            #expect(values.contains(.number(90000.5)))
             let numbers = values.compactMap { if case .number(let n) = $0 { n } else { nil } }
             let deviation = try #require(detail["standard_deviation"]?.double)
             #expect(abs(deviation - RunningStatistics(numbers).sampleStandardDeviation!) <= 1e-9 * deviation)
@@ -94,7 +110,27 @@ import Testing
             let zonda = try #require(try await Self.history(baseURL, "ZONDA:BTCUSD", "volume", atLeast: 1))
             #expect(zonda["metric_24h_history"]?.array?.first?["value"] == .number(12.5))
             #expect(try await Self.get("\(baseURL)/readyz").status == 200)
+
+            let status = try await Self.get("\(baseURL)/status").json
+            let btc = try #require(status["tickers"]?.array?.first { $0["ticker"]?.string == "KRAKEN:BTCUSD" })
+            #expect(btc["last_upstream"] == .string("kraken"))
+            #expect(btc["last_error"] == .null)
+            #expect(status["upstreams"]?.array?.map { $0["breaker"] } == [.string("closed"), .string("closed")])
+
+            let exposition = try await Self.text("\(baseURL)/ops/metrics")
+            #expect(exposition.contains(#"cryptometrics_quotes_total{upstream="kraken",outcome="ok"}"#))
+            #expect(exposition.contains("cryptometrics_upstream_request_duration_seconds_bucket"))
+            #expect(exposition.contains("cryptometrics_poll_cycle_duration_seconds"))
+            let routeLine = exposition.split(separator: "\n").first {
+                $0.hasPrefix("hb_requests{") && $0.contains(#"http_route="/metrics/{id}""#) && $0.contains(#"http_response_status_code="200""#)
+            }
+            #expect(routeLine != nil, "HTTP requests are counted by route and status")
         }
+    }
+
+    private static func text(_ url: String) async throws -> String {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
+        return String(buffer: try await response.body.collect(upTo: 16 << 20))
     }
 
     /// Each way an upstream fails, applied to Zonda while Kraken keeps answering: the failing
