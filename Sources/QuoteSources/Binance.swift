@@ -24,8 +24,6 @@ public struct BinanceUpstream: CandleUpstream {
     public static let rateLimit = RateLimit(requests: 10, per: .seconds(1))
     /// Symbols per `ticker/24hr` request: above 20 the request weighs 20 times as much.
     public static let symbolsPerRequest = 20
-    /// Pairs asked alone at once, when a batch has to be split to find an unknown symbol.
-    static let concurrentRequests = 4
     static let candlePeriod: Duration = .seconds(60)
     /// `klines` answers at most 1,000 candles.
     static let candlesPerRequest = 1000
@@ -65,7 +63,7 @@ public struct BinanceUpstream: CandleUpstream {
             )
         } catch .unknownPair where tickers.count > 1 {
             // One bad symbol fails the whole request: ask for each pair alone to find it.
-            let results = await boundedConcurrentMap(tickers, limit: Self.concurrentRequests) { ticker in
+            let results = await boundedConcurrentMap(tickers, limit: http.concurrentRequests) { ticker in
                 (ticker, await quotes(forChunk: [ticker])[ticker]!)
             }
             return Dictionary(uniqueKeysWithValues: results)

@@ -16,8 +16,6 @@ public struct CoinbaseUpstream: CandleUpstream {
     /// up to 15 (https://docs.cdp.coinbase.com/exchange/rest-api/rate-limits, "Public Endpoints").
     /// The steady rate is kept; the burst allowance is left for retries.
     public static let rateLimit = RateLimit(requests: 10, per: .seconds(1))
-    /// Pairs asked at once: enough to use the rate limit, few enough not to queue many connections.
-    public static let concurrentRequests = 4
     /// Candle period: Coinbase's finest granularity.
     static let candlePeriod: Duration = .seconds(60)
     /// Coinbase refuses a candle request spanning more than 300 candles.
@@ -38,7 +36,7 @@ public struct CoinbaseUpstream: CandleUpstream {
     static func productID(_ pair: CurrencyPair) -> String { "\(pair.base)-\(pair.quote)" }
 
     public func quotes(for tickers: [Ticker], at timestamp: Timestamp) async -> [Ticker: Result<Quote, UpstreamError>] {
-        let results = await boundedConcurrentMap(tickers, limit: Self.concurrentRequests) { ticker in
+        let results = await boundedConcurrentMap(tickers, limit: http.concurrentRequests) { ticker in
             (ticker, await quote(for: ticker))
         }
         return Dictionary(uniqueKeysWithValues: results)

@@ -17,8 +17,6 @@ public struct CryptowatchUpstream: CandleUpstream {
     /// service shut down in 2023. Self-hosted endpoints that speak its format set their own limits;
     /// twenty a second only keeps a burst of pairs from flooding one.
     public static let rateLimit = RateLimit(requests: 20, per: .seconds(1))
-    /// Pairs asked at once, so that a long list does not open hundreds of connections.
-    public static let concurrentRequests = 8
 
     public let name = "cryptowatch"
     public let baseURL: String
@@ -34,7 +32,7 @@ public struct CryptowatchUpstream: CandleUpstream {
     public var endpointDescription: String { "\(baseURL)/markets/{exchange}/{pair}/summary" }
 
     public func quotes(for tickers: [Ticker], at timestamp: Timestamp) async -> [Ticker: Result<Quote, UpstreamError>] {
-        let results = await boundedConcurrentMap(tickers, limit: Self.concurrentRequests) { ticker in
+        let results = await boundedConcurrentMap(tickers, limit: http.concurrentRequests) { ticker in
             (ticker, await quote(for: ticker))
         }
         return Dictionary(uniqueKeysWithValues: results)
@@ -57,18 +55,25 @@ public struct CryptowatchUpstream: CandleUpstream {
         }
     }
 
+    /// Pages forward from the start of the range with `after`, since an endpoint answers a bounded
+    /// number of rows from the oldest it is asked for.
     public func candles(for ticker: Ticker, closingIn range: TimeRange) async throws(UpstreamError) -> [Candle] {
-        let (status, body) = try await http.get(Self.ohlcURL(baseURL: baseURL, ticker: ticker, range: range), headers: headers)
-        let candles = try CryptowatchOHLC.parse(status: status, body: body.readableBytesView, ticker: ticker)
-        return CandlePages.finished(candles, closingIn: range, now: .now)
+        var gathered: [Candle] = []
+        var after = range.from.adding(seconds: -Double(CryptowatchOHLC.period.components.seconds))
+        for _ in 0..<CandlePages.maximumPages {
+            let (status, body) = try await http.get(Self.ohlcURL(baseURL: baseURL, ticker: ticker, after: after), headers: headers)
+            let page = try CryptowatchOHLC.parse(status: status, body: body.readableBytesView, ticker: ticker)
+            gathered += page
+            guard let newest = page.map(\.closeTime).max(), newest > after, newest < range.through else { break }
+            after = newest
+        }
+        return CandlePages.finished(gathered, closingIn: range, now: .now)
     }
 
-    /// `after` is a close time in seconds: one period before the range, so that its first candle is
-    /// included.
-    static func ohlcURL(baseURL: String, ticker: Ticker, range: TimeRange) -> String {
+    /// `after` is a close time in seconds: rows closing after it come back.
+    static func ohlcURL(baseURL: String, ticker: Ticker, after: Timestamp) -> String {
         let period = CryptowatchOHLC.period.components.seconds
-        let after = range.from.microsecondsSince1970 / 1_000_000 - period
-        return "\(baseURL)\(marketPath(ticker))/ohlc?periods=\(period)&after=\(after)"
+        return "\(baseURL)\(marketPath(ticker))/ohlc?periods=\(period)&after=\(after.microsecondsSince1970 / 1_000_000)"
     }
 }
 

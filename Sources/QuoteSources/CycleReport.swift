@@ -8,6 +8,9 @@ public struct CycleReport: Sendable {
     public let quotes: [Ticker: (quote: Quote, upstream: String)]
     /// Tickers no upstream could serve, with each upstream's reason in the order tried.
     public let failures: [Ticker: [(upstream: String, error: UpstreamError)]]
+    /// Every failed attempt, including those of tickers a fallback then served: each is logged
+    /// with its ticker, upstream and reason.
+    public let rejections: [Ticker: [(upstream: String, error: UpstreamError)]]
     /// Samples stored.
     public let stored: Int
     /// Set when the quotes could not be stored.

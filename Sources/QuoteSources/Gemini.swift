@@ -16,8 +16,6 @@ public struct GeminiUpstream: CandleUpstream {
     /// request per second (https://developer.gemini.com/rate-limit). One a second follows the
     /// recommendation and stays at half the limit, so that queued bursts never reach it.
     public static let rateLimit = RateLimit(requests: 1, per: .seconds(1))
-    /// Pairs asked at once: the rate limit, not concurrency, sets the pace.
-    public static let concurrentRequests = 2
 
     public let name = "gemini"
     public let baseURL: String
@@ -34,7 +32,7 @@ public struct GeminiUpstream: CandleUpstream {
     static func symbol(_ pair: CurrencyPair) -> String { (pair.base + pair.quote).lowercased() }
 
     public func quotes(for tickers: [Ticker], at timestamp: Timestamp) async -> [Ticker: Result<Quote, UpstreamError>] {
-        let results = await boundedConcurrentMap(tickers, limit: Self.concurrentRequests) { ticker in
+        let results = await boundedConcurrentMap(tickers, limit: http.concurrentRequests) { ticker in
             (ticker, await quote(for: ticker))
         }
         return Dictionary(uniqueKeysWithValues: results)

@@ -43,7 +43,7 @@ public struct KrakenUpstream: CandleUpstream {
             )
         } catch .unknownPair where tickers.count > 1 {
             // Find the culprit: ask for each pair alone.
-            let results = await boundedConcurrentMap(tickers, limit: 4) { ticker in
+            let results = await boundedConcurrentMap(tickers, limit: http.concurrentRequests) { ticker in
                 (ticker, await quotes(for: [ticker], at: timestamp)[ticker]!)
             }
             return Dictionary(uniqueKeysWithValues: results)
@@ -63,7 +63,8 @@ public struct KrakenUpstream: CandleUpstream {
     /// `since` is one interval before the range, so that the candle closing at its start is
     /// included; Kraken caps the answer at 720 candles regardless.
     static func ohlcURL(baseURL: String, pair: CurrencyPair, interval: KrakenCandleInterval, range: TimeRange) -> String {
-        let since = range.from.microsecondsSince1970 / 1_000_000 - Int64(interval.minutes) * 60
+        // `since` is exclusive: two intervals back, the candle closing at `range.from` is in.
+        let since = range.from.microsecondsSince1970 / 1_000_000 - 2 * Int64(interval.minutes) * 60
         return "\(baseURL)/0/public/OHLC?pair=\(KrakenPairNames.requestName(for: pair))&interval=\(interval.minutes)&since=\(since)"
     }
 

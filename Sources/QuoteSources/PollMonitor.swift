@@ -80,7 +80,8 @@ public final class PollMonitor: Sendable {
         }
     }
 
-    /// Records a cycle's per-ticker results and returns, for each ticker served, up to when its
+    /// Records a cycle's per-ticker results (`failures` holds every failed attempt, also those a
+    /// fallback made up for) and returns, for each ticker served, up to when its
     /// history was covered before this cycle: the poller looks for gaps to backfill in it.
     func recordCycle(
         at timestamp: Timestamp, duration: Duration,
@@ -101,7 +102,7 @@ public final class PollMonitor: Sendable {
                 guard let last = attempts.last else { continue }
                 state.tickers[ticker]?.lastError = PollStatus.Failure(
                     at: timestamp, upstream: last.upstream, kind: last.error.kind, reason: last.error.description)
-                state.tickers[ticker]?.consecutiveFailures += 1
+                if served[ticker] == nil { state.tickers[ticker]?.consecutiveFailures += 1 }
             }
             return previous
         }

@@ -42,8 +42,10 @@ public struct PollPlan: Sendable {
     /// leaving the rest for storing, so that a cycle ends before the next one is due.
     public var cycleBudget: Duration { interval * 0.8 }
 
-    /// A ticker unserved for longer than this has a gap that the backfill fills from candles.
-    public var gapThreshold: Duration { interval * 2 }
+    /// A ticker unserved for longer than this has a gap that the backfill fills from candles: two
+    /// intervals, and at least a minute, the finest candle any exchange keeps; a shorter gap holds
+    /// at most one candle's close, not worth a day of candles to place it.
+    public var gapThreshold: Duration { max(interval * 2, .seconds(60)) }
 
     /// Every metric the plan stores.
     public var metricKeys: [MetricKey] {

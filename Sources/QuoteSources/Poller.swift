@@ -159,9 +159,10 @@ public struct Poller<Store: MetricStore>: Service {
         }
         if Task.isCancelled {
             return CycleReport(
-                timestamp: timestamp, quotes: [:], failures: [:], stored: 0, storeError: nil, unstored: nil, gaps: [],
+                timestamp: timestamp, quotes: [:], failures: [:], rejections: [:], stored: 0, storeError: nil, unstored: nil, gaps: [],
                 duration: clock.now - started)
         }
+        let rejections = failures
         for ticker in quotes.keys { failures[ticker] = nil }
 
         var stored = 0
@@ -185,7 +186,7 @@ public struct Poller<Store: MetricStore>: Service {
         }
         let duration = clock.now - started
         let previous = monitor.recordCycle(
-            at: timestamp, duration: duration, served: quotes.mapValues(\.upstream), failures: failures)
+            at: timestamp, duration: duration, served: quotes.mapValues(\.upstream), failures: rejections)
         var gaps: [BackfillGap] = []
         for (ticker, last) in previous {
             guard let last, last < timestamp, timestamp.microsecondsSince1970 - last.microsecondsSince1970 > plan.gapThreshold.microseconds
@@ -197,6 +198,7 @@ public struct Poller<Store: MetricStore>: Service {
             timestamp: timestamp,
             quotes: quotes,
             failures: failures,
+            rejections: rejections,
             stored: stored,
             storeError: storeError,
             unstored: unstored,
@@ -402,13 +404,15 @@ public struct Poller<Store: MetricStore>: Service {
     private func log(_ report: CycleReport) {
         // One line per upstream and reason: a dead upstream is one line, not one per ticker.
         var grouped: [String: (upstream: String, error: UpstreamError, tickers: [Ticker])] = [:]
-        for (ticker, attempts) in report.failures {
+        for (ticker, attempts) in report.rejections {
             for attempt in attempts {
                 grouped["\(attempt.upstream)|\(attempt.error)", default: (attempt.upstream, attempt.error, [])].tickers.append(ticker)
             }
         }
         for (_, failure) in grouped.sorted(by: { $0.key < $1.key }) {
-            let tickers = failure.tickers.sorted().map(\.description).joined(separator: ", ")
+            let tickers = failure.tickers.sorted().map { ticker in
+                report.quotes[ticker].map { "\(ticker) (served by \($0.upstream))" } ?? ticker.description
+            }.joined(separator: ", ")
             logger.warning(
                 "no quote for \(tickers) from \(failure.upstream): \(failure.error)",
                 metadata: ["reason": "\(failure.error.kind)", "upstream": "\(failure.upstream)"]

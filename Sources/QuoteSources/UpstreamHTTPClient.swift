@@ -42,6 +42,12 @@ public struct UpstreamHTTPClient: Sendable {
             label: "cryptometrics_upstream_request_duration_seconds", dimensions: [("upstream", upstream)], preferredDisplayUnit: .seconds)
     }
 
+    /// How many requests an adapter that asks pair by pair should have in flight: enough to use
+    /// the rate limit (the pacer, not this, sets the pace), and a bounded number of connections.
+    public var concurrentRequests: Int {
+        min(max(pacer?.limit.requests ?? 8, 2), 32)
+    }
+
     /// The response of a GET. Transport failures, timeouts, 5xx and 429 that outlast the retries,
     /// and cancellation come back as ``UpstreamError``; other statuses do not throw, because some
     /// exchanges explain themselves in the body.
@@ -87,6 +93,8 @@ public struct UpstreamHTTPClient: Sendable {
     private func attempt(
         _ url: String, headers: [(String, String)], deadline: ContinuousClock.Instant, clock: ContinuousClock
     ) async throws(UpstreamError) -> (Int, ByteBuffer, Duration?) {
+        // The cycle's budget is spent: say so, rather than blame the rate limit.
+        guard deadline - clock.now >= Self.shortestAttempt else { throw .timedOut(seconds: timeout.seconds) }
         if let pacer {
             guard let slot = pacer.reserve(now: clock.now, notAfter: deadline - Self.shortestAttempt) else {
                 let wait = pacer.nextSlot(now: clock.now) - clock.now

@@ -81,15 +81,18 @@ import Testing
                 PollStatus.TickerStatus(ticker: try Ticker(parsing: "ZONDA:ETHUSD"), upstreams: ["zonda"]),
             ],
             upstreams: [
-                PollStatus.UpstreamStatus(name: "kraken", endpoint: "https://api.kraken.com", breaker: "open", consecutiveFailures: 3, probeAt: APIHarness.now),
-                PollStatus.UpstreamStatus(name: "zonda", endpoint: "https://zonda", breaker: "closed", consecutiveFailures: 0, probeAt: nil),
+                PollStatus.UpstreamStatus(
+                    name: "kraken", endpoint: "https://api.kraken.com", breaker: "open", consecutiveFailures: 3, probeAt: APIHarness.now),
+                PollStatus.UpstreamStatus(
+                    name: "zonda", endpoint: "https://zonda", breaker: "closed", consecutiveFailures: 0, probeAt: nil),
             ]
         )
         status.lastCycle = APIHarness.now
         status.lastCycleMilliseconds = 12
         status.tickers[0].lastSuccess = APIHarness.now
         status.tickers[0].lastUpstream = "cryptowatch"
-        status.tickers[0].lastError = PollStatus.Failure(at: APIHarness.now, upstream: "kraken", kind: "circuit_open", reason: "circuit \"open\"")
+        status.tickers[0].lastError = PollStatus.Failure(
+            at: APIHarness.now, upstream: "kraken", kind: "circuit_open", reason: "circuit \"open\"")
         let fixed = status
         try await APIHarness.with { api in
             try await api.test(pollStatus: { fixed }) { client in

@@ -67,8 +67,10 @@ import Testing
     }
 
     @Test func anUnreachableUpstreamIsReported() async throws {
-        // Port 9 (discard) on loopback has nothing listening here.
-        let quotes = await KrakenUpstream(baseURL: "http://127.0.0.1:9", http: http).quotes(for: [btc], at: .now)
+        // Port 9 (discard) on loopback has nothing listening here. The refusal is immediate; the
+        // long timeout only keeps a starved event loop on a loaded machine from reading as a timeout.
+        let patient = UpstreamHTTPClient(timeout: .seconds(20), retry: .never)
+        let quotes = await KrakenUpstream(baseURL: "http://127.0.0.1:9", http: patient).quotes(for: [btc], at: .now)
         let error = #expect(throws: UpstreamError.self) { try quotes[btc]?.get() }
         #expect(error?.kind == "unreachable")
     }

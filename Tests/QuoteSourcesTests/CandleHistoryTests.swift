@@ -102,12 +102,12 @@ import Testing
         #expect(KrakenCandleInterval.choose(reachingBack: now.adding(seconds: -3650 * 86_400), now: now).minutes == 10080)
     }
 
-    @Test func asksSinceOneIntervalBeforeTheRange() throws {
+    @Test func asksSinceTwoIntervalsBeforeTheRangeSinceSinceIsExclusive() throws {
         let range = TimeRange(from: Timestamp(secondsSince1970: 1_790_000_000), through: Timestamp(secondsSince1970: 1_790_172_800))
         #expect(
             KrakenUpstream.ohlcURL(
                 baseURL: "https://api.kraken.com", pair: btcusd, interval: KrakenCandleInterval(minutes: 5), range: range)
-                == "https://api.kraken.com/0/public/OHLC?pair=XBTUSD&interval=5&since=1789999700")
+                == "https://api.kraken.com/0/public/OHLC?pair=XBTUSD&interval=5&since=1789999400")
     }
 }
 
@@ -138,7 +138,7 @@ import Testing
     @Test func asksForMinuteCandlesAfterOneMinuteBeforeTheRange() {
         let range = TimeRange(from: Timestamp(secondsSince1970: 1_790_000_000), through: Timestamp(secondsSince1970: 1_790_172_800))
         #expect(
-            CryptowatchUpstream.ohlcURL(baseURL: "https://cw.example", ticker: ticker, range: range)
+            CryptowatchUpstream.ohlcURL(baseURL: "https://cw.example", ticker: ticker, after: range.from.adding(seconds: -60))
                 == "https://cw.example/markets/kraken/btcusd/ohlc?periods=60&after=1789999940")
     }
 }

@@ -115,7 +115,8 @@ final class ScriptedUpstream: CandleUpstream {
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
             let clock = ManualClock(instant)
             let upstream = ScriptedUpstream("kraken") { _ in .failure(.unknownPair("BTCUSD")) }
-            let poller = poller([.init(ticker: btc, upstreams: ["kraken"])], [upstream], store: store, clock: clock,
+            let poller = poller(
+                [.init(ticker: btc, upstreams: ["kraken"])], [upstream], store: store, clock: clock,
                 breaker: .init(failureThreshold: 1, openDuration: .seconds(60)))
             for _ in 0..<3 { await poller.pollOnce() }
             #expect(upstream.batches == 3)
@@ -162,7 +163,8 @@ final class ScriptedUpstream: CandleUpstream {
                     let minute = Double(close / 60_000_000 % 60)
                     result.append(
                         try Candle(
-                            openTime: Timestamp(microsecondsSince1970: close - 60_000_000), closeTime: Timestamp(microsecondsSince1970: close),
+                            openTime: Timestamp(microsecondsSince1970: close - 60_000_000),
+                            closeTime: Timestamp(microsecondsSince1970: close),
                             close: 1_000 + minute, volume: 2))
                     close += 60_000_000
                 }
@@ -206,7 +208,8 @@ final class ScriptedUpstream: CandleUpstream {
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
             let clock = ManualClock(instant)
             let zonda = ZondaUpstream(baseURL: "http://127.0.0.1:9", http: UpstreamHTTPClient(timeout: .seconds(1), retry: .never))
-            let poller = poller([.init(ticker: try Ticker(parsing: "ZONDA:BTCUSD"), upstreams: ["zonda"])], [zonda], store: store, clock: clock)
+            let poller = poller(
+                [.init(ticker: try Ticker(parsing: "ZONDA:BTCUSD"), upstreams: ["zonda"])], [zonda], store: store, clock: clock)
             let gaps = await poller.startupGaps()
             #expect(gaps.count == 1)
             #expect(await poller.backfill(gaps[0]) == 0)

@@ -39,7 +39,10 @@ import Testing
 
     @Test func backoffDoublesUpToItsCapWithFullJitter() {
         let policy = RetryPolicy(maximumRetries: 5, baseDelay: .milliseconds(100), maximumDelay: .milliseconds(700))
-        #expect((1...5).map { policy.ceiling(forRetry: $0) } == [.milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(700), .milliseconds(700)])
+        #expect(
+            (1...5).map { policy.ceiling(forRetry: $0) } == [
+                .milliseconds(100), .milliseconds(200), .milliseconds(400), .milliseconds(700), .milliseconds(700),
+            ])
         var generator = SystemRandomNumberGenerator()
         let delays = (0..<200).map { _ in policy.delay(forRetry: 3, using: &generator) }
         #expect(delays.allSatisfy { $0 >= .zero && $0 <= .milliseconds(400) })

@@ -1,0 +1,169 @@
+import FakeUpstream
+import Foundation
+import Logging
+import MetricsCore
+import MetricsStore
+import TestSupport
+import Testing
+
+@testable import QuoteSources
+
+/// The real poller and adapters against the fake exchange misbehaving in each way real exchanges
+/// do: nothing wrong is stored, the cycle ends within its budget, the fallback serves the ticker,
+/// the breaker opens and recovers, and the other tickers are unaffected.
+@Suite struct FaultIntegrationTests {
+    let btc = try! Ticker(parsing: "BINANCE:BTCUSDT")
+    let eth = try! Ticker(parsing: "COINBASE:ETH-USD")
+    let instant = try! Timestamp(rfc3339: "2026-11-25T12:00:00Z")
+
+    private func fake() -> FakeUpstream {
+        let fake = FakeUpstream()
+        // The exchanges' clocks agree with the poller's, so that quote ages are exact.
+        fake.freezeTime(at: Double(instant.microsecondsSince1970) / 1e6)
+        fake.setMarket(.binance, "BTCUSDT", price: 64_000, volume: 1_200)
+        fake.setMarket(.coinbase, "ETH-USD", price: 3_000, volume: 9_000)
+        // The Cryptowatch-compatible fallback prices Binance's market a little differently, so
+        // that a test can tell which one served.
+        fake.setCryptowatch(exchange: "binance", pair: "btcusdt", price: 64_100, volume: 1_100)
+        return fake
+    }
+
+    /// A six-second interval gives each round of the cycle 2.4 s: room for a one-second timeout
+    /// and a retry even on a loaded machine, where the whole test suite runs at once.
+    private func poller(
+        _ baseURL: String, store: SQLiteMetricStore, clock: ManualClock, interval: Duration = .seconds(6)
+    ) -> Poller<SQLiteMetricStore> {
+        func http(_ name: String) -> UpstreamHTTPClient {
+            UpstreamHTTPClient(
+                upstream: name, timeout: .seconds(1), retry: RetryPolicy(maximumRetries: 2, baseDelay: .milliseconds(20)),
+                rateLimit: RateLimit(requests: 1_000, per: .seconds(1)))
+        }
+        return Poller(
+            plan: PollPlan(
+                markets: [.init(ticker: btc, upstreams: ["binance", "cryptowatch"]), .init(ticker: eth, upstreams: ["coinbase"])],
+                metrics: [.price, .volume], interval: interval, maximumQuoteAge: .seconds(300),
+                breaker: .init(failureThreshold: 2, openDuration: .milliseconds(400))),
+            upstreams: [
+                BinanceUpstream(baseURL: baseURL, http: http("binance")), CoinbaseUpstream(baseURL: baseURL, http: http("coinbase")),
+                CryptowatchUpstream(baseURL: baseURL, http: http("cryptowatch")),
+            ],
+            store: store, logger: Logger(label: "test"), now: { clock.now })
+    }
+
+    /// Faults that say the upstream is unwell (and open its breaker), and faults in one market's
+    /// data (which do not).
+    static let faults: [(FakeUpstream.Fault, String, Bool)] = [
+        (.latency(.seconds(3)), "timeout", true),
+        (.noAnswer, "timeout", true),
+        (.serverError(503), "http_status", true),
+        (.rateLimited(retryAfterSeconds: 1), "rate_limited", true),
+        (.malformedJSON, "malformed_body", true),
+        (.truncatedJSON, "malformed_body", true),
+        (.htmlErrorPage, "malformed_body", true),
+        (.connectionReset, "unreachable", true),
+        (.drip(interval: .milliseconds(100)), "timeout", true),
+        (.wrongPair, "wrong_pair", false),
+        (.staleQuote(ageSeconds: 3_600), "stale_quote", false),
+        (.badValue(#""abc""#), "invalid_value", false),
+        (.badValue("0"), "invalid_value", false),
+        (.badValue("-5"), "invalid_value", false),
+        (.badValue(nil), "invalid_value", false),
+    ]
+
+    @Test(arguments: faults)
+    func theFallbackServesAndNothingWrongIsStored(fault: FakeUpstream.Fault, kind _: String, opensTheBreaker: Bool) async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+            let clock = ManualClock(instant)
+            let fake = fake()
+            fake.setFault(fault, on: .quotes(.binance))
+            try await fake.withRunning { baseURL in
+                let poller = poller(baseURL, store: store, clock: clock)
+                await poller.registerMetrics()
+                for cycle in 0..<2 {
+                    let started = ContinuousClock.now
+                    let report = await poller.pollOnce()
+                    #expect(ContinuousClock.now - started < poller.plan.cycleBudget + .milliseconds(400), "\(fault): within the budget")
+                    #expect(report.failures[btc] == nil, "\(fault): the fallback serves")
+                    #expect(report.quotes[btc]?.upstream == "cryptowatch", "\(fault)")
+                    #expect(report.quotes[eth]?.quote.price == 3_000, "\(fault): the other ticker is unaffected")
+                    if cycle == 0 {
+                        let attempt = try #require(poller.monitor.snapshot().tickers.first)
+                        #expect(attempt.lastUpstream == "cryptowatch")
+                    }
+                    clock.advance(seconds: 6)
+                }
+                let prices = try await store.samples(of: 1, in: TimeRange(last: 60, endingAt: clock.now))?.samples.map(\.value)
+                #expect(prices == [64_100, 64_100], "\(fault): only the fallback's prices are stored")
+                let breaker = poller.monitor.snapshot().upstreams.first { $0.name == "binance" }?.breaker
+                #expect(breaker == (opensTheBreaker ? "open" : "closed"), "\(fault)")
+                let status = try #require(poller.monitor.snapshot().tickers.first)
+                #expect(status.lastUpstream == "cryptowatch")
+
+                // Recovery: the fault clears, the breaker's probe succeeds, Binance serves again.
+                fake.clearFaults()
+                let recovered = try #require(
+                    try await eventually(within: .seconds(10)) { () async -> CycleReport? in
+                        clock.advance(seconds: 6)
+                        let report = await poller.pollOnce()
+                        return report.quotes[btc]?.upstream == "binance" ? report : nil
+                    }, "\(fault): the breaker recovers")
+                #expect(recovered.quotes[btc]?.quote.price == 64_000)
+                #expect(poller.monitor.snapshot().upstreams.first { $0.name == "binance" }?.breaker == "closed")
+            }
+        }
+    }
+
+    @Test(arguments: faults)
+    func eachRejectionIsReportedWithItsUpstreamAndReason(fault: FakeUpstream.Fault, kind: String, opensTheBreaker _: Bool) async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+            let clock = ManualClock(instant)
+            let fake = fake()
+            fake.setFault(fault, on: .quotes(.binance))
+            try await fake.withRunning { baseURL in
+                let poller = poller(baseURL, store: store, clock: clock)
+                let report = await poller.pollOnce()
+                let rejection = try #require(report.rejections[btc]?.first, "\(fault)")
+                #expect(rejection.upstream == "binance")
+                #expect(rejection.error.kind == kind, "\(fault): \(rejection.error)")
+                let status = try #require(poller.monitor.snapshot().tickers.first)
+                #expect(status.lastError?.upstream == "binance")
+                #expect(status.lastError?.kind == kind)
+                #expect(report.rejections[eth] == nil)
+            }
+        }
+    }
+
+    @Test func retryAfterIsWaitedOutWhenItFitsTheCycleAndHoldsEveryRequestBackWhenItDoesNot() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+            let clock = ManualClock(instant)
+            let fake = fake()
+            try await fake.withRunning { baseURL in
+                // A 20-second interval: each round has 8 s, so that what fits does so on any machine.
+                let poller = poller(baseURL, store: store, clock: clock, interval: .seconds(20))
+                // One second fits the round: the retry waits it out, not going early.
+                fake.setFault(.rateLimited(retryAfterSeconds: 1), on: .quotes(.binance), times: 1)
+                let started = ContinuousClock.now
+                let waited = await poller.pollOnce()
+                #expect(ContinuousClock.now - started >= .seconds(1), "the pause was waited out")
+                #expect(fake.requestCount(on: .quotes(.binance)) == 2)
+                #expect(waited.quotes[btc]?.upstream == "binance", "the retry is answered")
+
+                // Ten seconds do not fit: one request, no retry, and the next cycle does not
+                // ask Binance at all while the pause lasts.
+                fake.setFault(.rateLimited(retryAfterSeconds: 10), on: .quotes(.binance), times: 1)
+                clock.advance(seconds: 20)
+                let refused = await poller.pollOnce()
+                #expect(fake.requestCount(on: .quotes(.binance)) == 3)
+                #expect(refused.rejections[btc]?.first?.error == .rateLimited(retryAfterSeconds: 10))
+                clock.advance(seconds: 20)
+                let held = await poller.pollOnce()
+                #expect(fake.requestCount(on: .quotes(.binance)) == 3, "held back by Retry-After")
+                #expect(held.rejections[btc]?.first?.error.kind == "rate_limited")
+                #expect(held.quotes[btc]?.upstream == "cryptowatch")
+            }
+        }
+    }
+}
