@@ -43,12 +43,12 @@ public struct BinanceUpstream: CandleUpstream {
     static func symbol(_ pair: CurrencyPair) -> String { pair.base + pair.quote }
 
     public func quotes(for tickers: [Ticker], at timestamp: Timestamp) async -> [Ticker: Result<Quote, UpstreamError>] {
-        var results: [Ticker: Result<Quote, UpstreamError>] = [:]
-        for start in stride(from: 0, to: tickers.count, by: Self.symbolsPerRequest) {
-            let chunk = Array(tickers[start..<min(start + Self.symbolsPerRequest, tickers.count)])
-            results.merge(await quotes(forChunk: chunk)) { first, _ in first }
+        let chunks = stride(from: 0, to: tickers.count, by: Self.symbolsPerRequest).map { start in
+            Array(tickers[start..<min(start + Self.symbolsPerRequest, tickers.count)])
         }
-        return results
+        // The chunks go out side by side; the pacer keeps them within the rate limit.
+        let answers = await boundedConcurrentMap(chunks, limit: http.concurrentRequests) { chunk in await quotes(forChunk: chunk) }
+        return answers.reduce(into: [:]) { results, answer in results.merge(answer) { first, _ in first } }
     }
 
     private func quotes(forChunk tickers: [Ticker]) async -> [Ticker: Result<Quote, UpstreamError>] {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import Metrics
 import NIOCore
 import NIOHTTP1
@@ -28,7 +29,7 @@ public struct UpstreamHTTPClient: Sendable {
 
     public init(
         upstream: String = "upstream",
-        client: HTTPClient = .shared,
+        client: HTTPClient = .upstreams,
         timeout: Duration = .seconds(10),
         retry: RetryPolicy = RetryPolicy(),
         rateLimit: RateLimit? = nil
@@ -175,4 +176,19 @@ public struct UpstreamHTTPClient: Sendable {
     static func requireSuccess(_ status: Int, _ body: some Collection<UInt8>) throws(UpstreamError) {
         guard (200..<300).contains(status) else { throw statusError(status, body) }
     }
+}
+
+extension HTTPClient {
+    /// The client every upstream shares: AsyncHTTPClient's shared one but for its pool, which keeps
+    /// up to 32 connections per host instead of 8, as many as an adapter asking pair by pair has in
+    /// flight (``UpstreamHTTPClient/concurrentRequests``). With 8, a few slow pairs holding their
+    /// connections until their timeout starve the rest of the exchange's pairs of a connection.
+    /// It lives as long as the process, like `HTTPClient.shared`, so it is never shut down.
+    public static let upstreams: HTTPClient = {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
+        var logger = Logger(label: "cryptometrics.http")
+        logger.logLevel = .critical
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration, backgroundActivityLogger: logger)
+    }()
 }
