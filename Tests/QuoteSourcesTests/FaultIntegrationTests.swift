@@ -50,6 +50,22 @@ import Testing
             store: store, logger: Logger(label: "test"), now: { clock.now })
     }
 
+    /// Runs `body` with a poller over a fresh store and the fake exchange, `fault` on Binance's quotes.
+    private func withFaultyBinance(
+        _ fault: FakeUpstream.Fault?, interval: Duration = .seconds(6),
+        _ body: @Sendable (Poller<SQLiteMetricStore>, FakeUpstream, ManualClock, SQLiteMetricStore) async throws -> Void
+    ) async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+            let clock = ManualClock(instant)
+            let fake = fake()
+            if let fault { fake.setFault(fault, on: .quotes(.binance)) }
+            try await fake.withRunning { baseURL in
+                try await body(poller(baseURL, store: store, clock: clock, interval: interval), fake, clock, store)
+            }
+        }
+    }
+
     /// Faults that say the upstream is unwell (and open its breaker), and faults in one market's
     /// data (which do not).
     static let faults: [(FakeUpstream.Fault, String, Bool)] = [
@@ -72,98 +88,78 @@ import Testing
 
     @Test(arguments: faults)
     func theFallbackServesAndNothingWrongIsStored(fault: FakeUpstream.Fault, kind _: String, opensTheBreaker: Bool) async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
-            let clock = ManualClock(instant)
-            let fake = fake()
-            fake.setFault(fault, on: .quotes(.binance))
-            try await fake.withRunning { baseURL in
-                let poller = poller(baseURL, store: store, clock: clock)
-                await poller.registerMetrics()
-                for cycle in 0..<2 {
-                    let started = ContinuousClock.now
-                    let report = await poller.pollOnce()
-                    #expect(ContinuousClock.now - started < poller.plan.cycleBudget + .milliseconds(400), "\(fault): within the budget")
-                    #expect(report.failures[btc] == nil, "\(fault): the fallback serves")
-                    #expect(report.quotes[btc]?.upstream == "cryptowatch", "\(fault)")
-                    #expect(report.quotes[eth]?.quote.price == 3_000, "\(fault): the other ticker is unaffected")
-                    if cycle == 0 {
-                        let attempt = try #require(poller.monitor.snapshot().tickers.first)
-                        #expect(attempt.lastUpstream == "cryptowatch")
-                    }
-                    clock.advance(seconds: 6)
+        try await withFaultyBinance(fault) { poller, fake, clock, store in
+            await poller.registerMetrics()
+            for cycle in 0..<2 {
+                let started = ContinuousClock.now
+                let report = await poller.pollOnce()
+                #expect(ContinuousClock.now - started < poller.plan.cycleBudget + .milliseconds(400), "\(fault): within the budget")
+                #expect(report.failures[btc] == nil, "\(fault): the fallback serves")
+                #expect(report.quotes[btc]?.upstream == "cryptowatch", "\(fault)")
+                #expect(report.quotes[eth]?.quote.price == 3_000, "\(fault): the other ticker is unaffected")
+                if cycle == 0 {
+                    let attempt = try #require(poller.monitor.snapshot().tickers.first)
+                    #expect(attempt.lastUpstream == "cryptowatch")
                 }
-                let prices = try await store.samples(of: 1, in: TimeRange(last: 60, endingAt: clock.now))?.samples.map(\.value)
-                #expect(prices == [64_100, 64_100], "\(fault): only the fallback's prices are stored")
-                let breaker = poller.monitor.snapshot().upstreams.first { $0.name == "binance" }?.breaker
-                #expect(breaker == (opensTheBreaker ? "open" : "closed"), "\(fault)")
-                let status = try #require(poller.monitor.snapshot().tickers.first)
-                #expect(status.lastUpstream == "cryptowatch")
-
-                // Recovery: the fault clears, the breaker's probe succeeds, Binance serves again.
-                fake.clearFaults()
-                let recovered = try #require(
-                    try await eventually(within: .seconds(10)) { () async -> CycleReport? in
-                        clock.advance(seconds: 6)
-                        let report = await poller.pollOnce()
-                        return report.quotes[btc]?.upstream == "binance" ? report : nil
-                    }, "\(fault): the breaker recovers")
-                #expect(recovered.quotes[btc]?.quote.price == 64_000)
-                #expect(poller.monitor.snapshot().upstreams.first { $0.name == "binance" }?.breaker == "closed")
+                clock.advance(seconds: 6)
             }
+            let prices = try await store.samples(of: 1, in: TimeRange(last: 60, endingAt: clock.now))?.samples.map(\.value)
+            #expect(prices == [64_100, 64_100], "\(fault): only the fallback's prices are stored")
+            let breaker = poller.monitor.snapshot().upstreams.first { $0.name == "binance" }?.breaker
+            #expect(breaker == (opensTheBreaker ? "open" : "closed"), "\(fault)")
+            let status = try #require(poller.monitor.snapshot().tickers.first)
+            #expect(status.lastUpstream == "cryptowatch")
+
+            // Recovery: the fault clears, the breaker's probe succeeds, Binance serves again.
+            fake.clearFaults()
+            let recovered = try #require(
+                try await eventually(within: .seconds(10)) { () async -> CycleReport? in
+                    clock.advance(seconds: 6)
+                    let report = await poller.pollOnce()
+                    return report.quotes[btc]?.upstream == "binance" ? report : nil
+                }, "\(fault): the breaker recovers")
+            #expect(recovered.quotes[btc]?.quote.price == 64_000)
+            #expect(poller.monitor.snapshot().upstreams.first { $0.name == "binance" }?.breaker == "closed")
         }
     }
 
     @Test(arguments: faults)
     func eachRejectionIsReportedWithItsUpstreamAndReason(fault: FakeUpstream.Fault, kind: String, opensTheBreaker _: Bool) async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
-            let clock = ManualClock(instant)
-            let fake = fake()
-            fake.setFault(fault, on: .quotes(.binance))
-            try await fake.withRunning { baseURL in
-                let poller = poller(baseURL, store: store, clock: clock)
-                let report = await poller.pollOnce()
-                let rejection = try #require(report.rejections[btc]?.first, "\(fault)")
-                #expect(rejection.upstream == "binance")
-                #expect(rejection.error.kind == kind, "\(fault): \(rejection.error)")
-                let status = try #require(poller.monitor.snapshot().tickers.first)
-                #expect(status.lastError?.upstream == "binance")
-                #expect(status.lastError?.kind == kind)
-                #expect(report.rejections[eth] == nil)
-            }
+        try await withFaultyBinance(fault) { poller, _, _, _ in
+            let report = await poller.pollOnce()
+            let rejection = try #require(report.rejections[btc]?.first, "\(fault)")
+            #expect(rejection.upstream == "binance")
+            #expect(rejection.error.kind == kind, "\(fault): \(rejection.error)")
+            let status = try #require(poller.monitor.snapshot().tickers.first)
+            #expect(status.lastError?.upstream == "binance")
+            #expect(status.lastError?.kind == kind)
+            #expect(report.rejections[eth] == nil)
         }
     }
 
     @Test func retryAfterIsWaitedOutWhenItFitsTheCycleAndHoldsEveryRequestBackWhenItDoesNot() async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
-            let clock = ManualClock(instant)
-            let fake = fake()
-            try await fake.withRunning { baseURL in
-                // A 20-second interval: each round has 8 s, so that what fits does so on any machine.
-                let poller = poller(baseURL, store: store, clock: clock, interval: .seconds(20))
-                // One second fits the round: the retry waits it out, not going early.
-                fake.setFault(.rateLimited(retryAfterSeconds: 1), on: .quotes(.binance), times: 1)
-                let started = ContinuousClock.now
-                let waited = await poller.pollOnce()
-                #expect(ContinuousClock.now - started >= .seconds(1), "the pause was waited out")
-                #expect(fake.requestCount(on: .quotes(.binance)) == 2)
-                #expect(waited.quotes[btc]?.upstream == "binance", "the retry is answered")
+        // A 20-second interval: each round has 8 s, so that what fits does so on any machine.
+        try await withFaultyBinance(nil, interval: .seconds(20)) { poller, fake, clock, _ in
+            // One second fits the round: the retry waits it out, not going early.
+            fake.setFault(.rateLimited(retryAfterSeconds: 1), on: .quotes(.binance), times: 1)
+            let started = ContinuousClock.now
+            let waited = await poller.pollOnce()
+            #expect(ContinuousClock.now - started >= .seconds(1), "the pause was waited out")
+            #expect(fake.requestCount(on: .quotes(.binance)) == 2)
+            #expect(waited.quotes[btc]?.upstream == "binance", "the retry is answered")
 
-                // Ten seconds do not fit: one request, no retry, and the next cycle does not
-                // ask Binance at all while the pause lasts.
-                fake.setFault(.rateLimited(retryAfterSeconds: 10), on: .quotes(.binance), times: 1)
-                clock.advance(seconds: 20)
-                let refused = await poller.pollOnce()
-                #expect(fake.requestCount(on: .quotes(.binance)) == 3)
-                #expect(refused.rejections[btc]?.first?.error == .rateLimited(retryAfterSeconds: 10))
-                clock.advance(seconds: 20)
-                let held = await poller.pollOnce()
-                #expect(fake.requestCount(on: .quotes(.binance)) == 3, "held back by Retry-After")
-                #expect(held.rejections[btc]?.first?.error.kind == "rate_limited")
-                #expect(held.quotes[btc]?.upstream == "cryptowatch")
-            }
+            // Ten seconds do not fit: one request, no retry, and the next cycle does not
+            // ask Binance at all while the pause lasts.
+            fake.setFault(.rateLimited(retryAfterSeconds: 10), on: .quotes(.binance), times: 1)
+            clock.advance(seconds: 20)
+            let refused = await poller.pollOnce()
+            #expect(fake.requestCount(on: .quotes(.binance)) == 3)
+            #expect(refused.rejections[btc]?.first?.error == .rateLimited(retryAfterSeconds: 10))
+            clock.advance(seconds: 20)
+            let held = await poller.pollOnce()
+            #expect(fake.requestCount(on: .quotes(.binance)) == 3, "held back by Retry-After")
+            #expect(held.rejections[btc]?.first?.error.kind == "rate_limited")
+            #expect(held.quotes[btc]?.upstream == "cryptowatch")
         }
     }
 }
