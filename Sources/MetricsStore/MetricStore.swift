@@ -27,6 +27,11 @@ public protocol MetricStore: Sendable {
         _ produce: (_ insert: (SampleRow) throws -> Void) throws -> Void
     ) async throws -> ImportSummary
 
+    /// Stores `rows` as the bulk import above does, for rows already in memory (a backfill):
+    /// without blocking the caller's thread while the database writes, since a backfill runs
+    /// beside the API and the poller.
+    func importSamples(_ rows: [SampleRow]) async throws -> ImportSummary
+
     /// One metric's samples in `range`, ascending, at most `limit` of them; `nil` when no metric has
     /// this id.
     func samples(of id: Int64, in range: TimeRange, limit: Int) async throws -> RangeSamples?
@@ -60,6 +65,10 @@ public struct ImportSummary: Hashable, Sendable {
 }
 
 extension MetricStore {
+    public func importSamples(_ rows: [SampleRow]) async throws -> ImportSummary {
+        try await importSamples { insert in for row in rows { try insert(row) } }
+    }
+
     /// Stores values that all came from one `origin`.
     @discardableResult
     public func record(_ values: [MetricKey: Double], at timestamp: Timestamp, origin: SampleOrigin) async throws -> Int {

@@ -104,56 +104,78 @@ public final class SQLiteMetricStore: MetricStore {
         _ produce: (_ insert: (SampleRow) throws -> Void) throws -> Void
     ) throws -> ImportSummary {
         var known = knownIDs.withLock { $0 }
-        var summary = ImportSummary()
-        try pool.write { db in
-            let insertSample = try db.makeStatement(sql: SampleRecord.insertSQL)
-            // Bound and stepped through SQLite's C API: GRDB's arguments allocate for every row,
-            // which is a third of the import's time at millions of rows.
-            let statement = insertSample.sqliteStatement
-            let connection = db.sqliteConnection
-            var lastKey: MetricKey?
-            var lastID: Int64 = 0
-            var lastOrigin: SampleOrigin?
-            var lastOriginID: Int64 = 0
-            var first = Int64.max
-            var last = Int64.min
-            try produce { row in
-                if row.key != lastKey {
-                    if let id = known[row.key] {
-                        lastID = id
-                    } else {
-                        let (id, created) = try MetricRecord.findOrCreate(row.key, in: db)
-                        known[row.key] = id
-                        lastID = id
-                        if created { summary.metricsCreated += 1 }
-                    }
-                    lastKey = row.key
-                }
-                if row.origin != lastOrigin {
-                    lastOriginID = try SampleOriginRecord.findOrCreate(row.origin, in: db)
-                    lastOrigin = row.origin
-                }
-                let micros = row.timestamp.microsecondsSince1970
-                sqlite3_bind_int64(statement, 1, lastID)
-                sqlite3_bind_int64(statement, 2, micros)
-                sqlite3_bind_double(statement, 3, row.value)
-                sqlite3_bind_int64(statement, 4, lastOriginID)
-                let code = sqlite3_step(statement)
-                sqlite3_reset(statement)
-                guard code == SQLITE_DONE else {
-                    throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)))
-                }
-                if sqlite3_changes(connection) > 0 {
-                    summary.inserted += 1
-                    first = min(first, micros)
-                    last = max(last, micros)
-                } else {
-                    summary.duplicates += 1
-                }
-            }
-            try SampleBatchRecord.append(first: first, last: last, count: summary.inserted, in: db)
+        let summary = try pool.write { db in try Self.insert(produce, known: &known, in: db) }
+        knownIDs.withLock { $0.merge(known) { old, _ in old } }
+        return summary
+    }
+
+    /// Rows already in memory go through GRDB's asynchronous write, which waits on its writer
+    /// queue rather than on a thread of Swift's cooperative pool.
+    public func importSamples(_ rows: [SampleRow]) async throws -> ImportSummary {
+        let start = knownIDs.withLock { $0 }
+        let (summary, known) = try await pool.write { db in
+            var known = start
+            let summary = try Self.insert({ insert in for row in rows { try insert(row) } }, known: &known, in: db)
+            return (summary, known)
         }
         knownIDs.withLock { $0.merge(known) { old, _ in old } }
+        return summary
+    }
+
+    /// Inserts every row `produce` hands over, in the caller's transaction, and appends the batch
+    /// to the change feed.
+    private static func insert(
+        _ produce: (_ insert: (SampleRow) throws -> Void) throws -> Void,
+        known: inout [MetricKey: Int64],
+        in db: Database
+    ) throws -> ImportSummary {
+        var summary = ImportSummary()
+        let insertSample = try db.makeStatement(sql: SampleRecord.insertSQL)
+        // Bound and stepped through SQLite's C API: GRDB's arguments allocate for every row,
+        // which is a third of the import's time at millions of rows.
+        let statement = insertSample.sqliteStatement
+        let connection = db.sqliteConnection
+        var lastKey: MetricKey?
+        var lastID: Int64 = 0
+        var lastOrigin: SampleOrigin?
+        var lastOriginID: Int64 = 0
+        var first = Int64.max
+        var last = Int64.min
+        try produce { row in
+            if row.key != lastKey {
+                if let id = known[row.key] {
+                    lastID = id
+                } else {
+                    let (id, created) = try MetricRecord.findOrCreate(row.key, in: db)
+                    known[row.key] = id
+                    lastID = id
+                    if created { summary.metricsCreated += 1 }
+                }
+                lastKey = row.key
+            }
+            if row.origin != lastOrigin {
+                lastOriginID = try SampleOriginRecord.findOrCreate(row.origin, in: db)
+                lastOrigin = row.origin
+            }
+            let micros = row.timestamp.microsecondsSince1970
+            sqlite3_bind_int64(statement, 1, lastID)
+            sqlite3_bind_int64(statement, 2, micros)
+            sqlite3_bind_double(statement, 3, row.value)
+            sqlite3_bind_int64(statement, 4, lastOriginID)
+            let code = sqlite3_step(statement)
+            sqlite3_reset(statement)
+            guard code == SQLITE_DONE else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(connection)))
+            }
+            if sqlite3_changes(connection) > 0 {
+                summary.inserted += 1
+                first = min(first, micros)
+                last = max(last, micros)
+            } else {
+                summary.duplicates += 1
+            }
+        }
+        try SampleBatchRecord.append(first: first, last: last, count: summary.inserted, in: db)
         return summary
     }
 

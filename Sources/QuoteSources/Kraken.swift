@@ -117,6 +117,13 @@ enum KrakenResponse {
             if errors.contains(where: { $0.hasPrefix("EQuery:Unknown asset pair") }) {
                 throw .unknownPair(asked)
             }
+            // Kraken throttles and announces outages in the body, often with a 200: say what they are.
+            if errors.contains(where: { $0.hasPrefix("EAPI:Rate limit exceeded") || $0.hasPrefix("EGeneral:Too many requests") }) {
+                throw .rateLimited(retryAfterSeconds: nil)
+            }
+            if errors.contains(where: { $0.hasPrefix("EService:Unavailable") || $0.hasPrefix("EService:Busy") }) {
+                throw .httpStatus(status == 200 ? 503 : status, body: errors.joined(separator: "; "))
+            }
             throw .exchangeError(errors.joined(separator: "; "))
         }
         try UpstreamHTTPClient.requireSuccess(status, body)

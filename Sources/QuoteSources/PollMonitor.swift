@@ -47,22 +47,32 @@ public final class PollMonitor: Sendable {
         }
     }
 
-    /// Records one batch's outcome for `upstream`'s breaker: a failure only when it served none of
-    /// the tickers and the reasons are the upstream's, not the markets'. Returns the breaker's
-    /// state before and after, so that the poller can log a change.
+    /// Records one batch's outcome for `upstream`'s breaker: a success when the upstream answered
+    /// at all (a quote, or a market's own problem such as an unknown pair), a failure when it
+    /// served none of the tickers for reasons of its own, and nothing when it was not asked (the
+    /// rate limit or the budget left no room). Returns the breaker's state before and after, so
+    /// that the poller can log a change.
     func recordBatch(
         _ upstream: String, results: [Ticker: Result<Quote, UpstreamError>], now: ContinuousClock.Instant
     ) -> (before: CircuitBreaker.State, after: CircuitBreaker.State) {
-        let upstreamFailed =
-            !results.isEmpty
-            && results.values.allSatisfy { result in
-                guard case .failure(let error) = result else { return false }
-                return Self.isUpstreamFailure(error)
+        var answered = false
+        var failed = false
+        for result in results.values {
+            switch result {
+            case .success: answered = true
+            case .failure(let error) where Self.isUpstreamFailure(error): failed = true
+            case .failure(.notSent), .failure(.circuitOpen), .failure(.cancelled): break
+            case .failure: answered = true
             }
+        }
         let change = state.withLock { state -> (CircuitBreaker.State, CircuitBreaker.State) in
             guard var breaker = state.breakers[upstream] else { return (.closed, .closed) }
             let before = breaker.state
-            if upstreamFailed { breaker.recordFailure(now: now) } else { breaker.recordSuccess() }
+            if answered {
+                breaker.recordSuccess()
+            } else if failed {
+                breaker.recordFailure(now: now)
+            }
             state.breakers[upstream] = breaker
             return (before, breaker.state)
         }
@@ -76,7 +86,7 @@ public final class PollMonitor: Sendable {
     static func isUpstreamFailure(_ error: UpstreamError) -> Bool {
         switch error {
         case .timedOut, .unreachable, .httpStatus, .malformedBody, .rateLimited, .exchangeError: true
-        case .unknownPair, .invalidValue, .wrongPair, .staleQuote, .circuitOpen, .cancelled: false
+        case .unknownPair, .invalidValue, .wrongPair, .staleQuote, .circuitOpen, .notSent, .cancelled: false
         }
     }
 

@@ -317,6 +317,8 @@ public struct Poller<Store: MetricStore>: Service {
     }
 
     /// Fills gaps as they come, a few at a time (the pacer keeps each exchange within its limit).
+    /// A gap whose backfill failed (the exchange or the store refused) is tried again later, a
+    /// few times, rather than left empty for good.
     private func fill(_ gaps: AsyncStream<BackfillGap>) async {
         await withTaskGroup(of: Void.self) { group in
             var running = 0
@@ -325,18 +327,30 @@ public struct Poller<Store: MetricStore>: Service {
                     await group.next()
                     running -= 1
                 }
-                group.addTask { await backfill(gap) }
+                group.addTask {
+                    for attempt in 0...Self.backfillRetries {
+                        if attempt > 0 {
+                            do { try await Task.sleep(for: .seconds(60 * attempt)) } catch { return }
+                            logger.info("trying the backfill of \(gap.ticker) again (\(attempt) of \(Self.backfillRetries))")
+                        }
+                        if await backfill(gap) != nil { return }
+                    }
+                }
                 running += 1
             }
         }
     }
 
+    /// Later attempts at a failed backfill, a minute apart, then two, then three.
+    static var backfillRetries: Int { 3 }
+
     static var concurrentBackfills: Int { 4 }
 
     /// Fills one gap from the first of the ticker's upstreams that has candles: the candles that
     /// closed inside the gap become samples marked as backfilled, beside (never over) polled ones.
+    /// Returns the samples stored, or `nil` when every source failed (worth another try later).
     @discardableResult
-    public func backfill(_ gap: BackfillGap) async -> Int {
+    public func backfill(_ gap: BackfillGap) async -> Int? {
         guard let market = plan.markets.first(where: { $0.ticker == gap.ticker }) else { return 0 }
         let sources = market.upstreams.compactMap { upstreams[$0] as? any CandleUpstream }
         guard !sources.isEmpty else {
@@ -350,23 +364,22 @@ public struct Poller<Store: MetricStore>: Service {
                 let candles = try await source.candles(for: gap.ticker, closingIn: CandleBackfill.candleRange(filling: gap.range))
                 let points = CandleBackfill.points(from: candles, filling: gap.range)
                 let origin = SampleOrigin.backfilled(from: source.name)
+                var rows: [SampleRow] = []
+                rows.reserveCapacity(points.count * plan.metrics.count)
+                for point in points {
+                    for type in plan.metrics {
+                        guard let value = type == .price ? point.price : point.volume else { continue }
+                        rows.append(
+                            SampleRow(
+                                key: MetricKey(ticker: gap.ticker, type: type), timestamp: point.timestamp, value: value, origin: origin))
+                    }
+                }
                 let summary: ImportSummary
                 do {
-                    summary = try await store.importSamples { insert in
-                        for point in points {
-                            for type in plan.metrics {
-                                let value = type == .price ? point.price : point.volume
-                                guard let value else { continue }
-                                try insert(
-                                    SampleRow(
-                                        key: MetricKey(ticker: gap.ticker, type: type), timestamp: point.timestamp, value: value,
-                                        origin: origin))
-                            }
-                        }
-                    }
+                    summary = try await store.importSamples(rows)
                 } catch {
                     logger.error("could not store the backfill of \(gap.ticker) from \(source.name): \(error)")
-                    return 0
+                    return nil
                 }
                 Counter(label: "cryptometrics_samples_stored_total", dimensions: [("kind", "backfill")]).increment(by: summary.inserted)
                 let withoutVolume = points.filter { $0.volume == nil }.count
@@ -381,7 +394,7 @@ public struct Poller<Store: MetricStore>: Service {
                 logger.warning("could not backfill \(gap.ticker) from \(source.name): \(error)", metadata: ["reason": "\(error.kind)"])
             }
         }
-        return 0
+        return nil
     }
 
     // MARK: Logs

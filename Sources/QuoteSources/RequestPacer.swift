@@ -52,6 +52,11 @@ public final class RequestPacer: Sendable {
         state.withLock { state in state.pausedUntil = max(state.pausedUntil ?? instant, instant) }
     }
 
+    /// When a pause in force at `now` ends, if one is.
+    public func pausedUntil(now: ContinuousClock.Instant) -> ContinuousClock.Instant? {
+        state.withLock { state in state.pausedUntil.flatMap { $0 > now ? $0 : nil } }
+    }
+
     /// The earliest a request could go out now, for a caller deciding whether to try at all.
     public func nextSlot(now: ContinuousClock.Instant) -> ContinuousClock.Instant {
         state.withLock { Self.nextSlot($0, now: now, capacity: capacity, window: window) }

@@ -23,6 +23,9 @@ public enum UpstreamError: Error, Hashable, Sendable, CustomStringConvertible {
     case rateLimited(retryAfterSeconds: Double?)
     /// The upstream's circuit breaker is open after repeated failures: not asked until its probe.
     case circuitOpen(probeInSeconds: Double)
+    /// Not asked at all: the exchange's rate limit left no slot, or the cycle's budget was spent,
+    /// before the cycle's deadline. Says nothing about the upstream's health.
+    case notSent(String)
     /// The poll was stopped (shutdown) before the answer came.
     case cancelled
 
@@ -40,6 +43,7 @@ public enum UpstreamError: Error, Hashable, Sendable, CustomStringConvertible {
         case .staleQuote: "stale_quote"
         case .rateLimited: "rate_limited"
         case .circuitOpen: "circuit_open"
+        case .notSent: "not_sent"
         case .cancelled: "cancelled"
         }
     }
@@ -59,6 +63,7 @@ public enum UpstreamError: Error, Hashable, Sendable, CustomStringConvertible {
         case .rateLimited(let retryAfter):
             "rate limited (HTTP 429)" + (retryAfter.map { ", retry after \($0.shortDescription)s" } ?? "")
         case .circuitOpen(let probeIn): "circuit open after repeated failures; next probe in \(probeIn.shortDescription)s"
+        case .notSent(let reason): "not asked: \(reason)"
         case .cancelled: "cancelled by shutdown"
         }
     }

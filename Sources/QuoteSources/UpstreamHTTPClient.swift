@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// GET requests to one upstream, made to survive the real world: paced to the exchange's rate
 /// limit, retried with backoff when a failure may pass, paused when the exchange says `Retry-After`,
@@ -60,14 +61,18 @@ public struct UpstreamHTTPClient: Sendable {
         while true {
             let failure: UpstreamError
             var retryAfter: Duration?
+            var sent = false
             do {
-                let (status, body, retryAfterHeader) = try await attempt(url, headers: headers, deadline: deadline, clock: clock)
+                let (status, body, retryAfterHeader) = try await attempt(
+                    url, headers: headers, deadline: deadline, clock: clock, sent: &sent)
                 if status == 429 || status == 418 {
                     retryAfter = retryAfterHeader
                     // The exchange asked for a pause: every request to it waits, not only this one.
                     pacer?.pause(until: clock.now + (retryAfterHeader ?? retry.ceiling(forRetry: retries + 1)))
                     failure = .rateLimited(retryAfterSeconds: retryAfterHeader?.seconds)
                 } else if status == 408 || (500..<600).contains(status) {
+                    // A 503 may say when to come back, too.
+                    retryAfter = retryAfterHeader
                     failure = Self.statusError(status, body.readableBytesView)
                 } else {
                     count("ok")
@@ -75,8 +80,10 @@ public struct UpstreamHTTPClient: Sendable {
                 }
             } catch {
                 failure = error
+                if case .rateLimited(let seconds?) = error { retryAfter = .milliseconds(Int64(seconds * 1000)) }
             }
-            count(failure.kind)
+            // Only what reached the exchange counts as its answer.
+            if sent { count(failure.kind) }
             guard failure != .cancelled, RetryPolicy.isRetryable(failure), retries < retry.maximumRetries else { throw failure }
             retries += 1
             let wait = retryAfter ?? retry.delay(forRetry: retries, using: &generator)
@@ -92,21 +99,29 @@ public struct UpstreamHTTPClient: Sendable {
 
     /// One request: waits for its slot under the rate limit, then sends with whatever time is left.
     private func attempt(
-        _ url: String, headers: [(String, String)], deadline: ContinuousClock.Instant, clock: ContinuousClock
+        _ url: String, headers: [(String, String)], deadline: ContinuousClock.Instant, clock: ContinuousClock, sent: inout Bool
     ) async throws(UpstreamError) -> (Int, ByteBuffer, Duration?) {
-        // The cycle's budget is spent: say so, rather than blame the rate limit.
-        guard deadline - clock.now >= Self.shortestAttempt else { throw .timedOut(seconds: timeout.seconds) }
+        // The cycle's budget is spent: say so, rather than blame the exchange.
+        guard deadline - clock.now >= Self.shortestAttempt else { throw .notSent("the cycle's budget was spent") }
         if let pacer {
-            guard let slot = pacer.reserve(now: clock.now, notAfter: deadline - Self.shortestAttempt) else {
-                let wait = pacer.nextSlot(now: clock.now) - clock.now
-                throw .rateLimited(retryAfterSeconds: wait.seconds)
-            }
-            if slot > clock.now {
-                do { try await clock.sleep(until: slot) } catch { throw .cancelled }
+            // A pause (`Retry-After`) that begins while this request waits for its slot holds it
+            // back too: after each wait, look again.
+            while true {
+                let now = clock.now
+                if let resume = pacer.pausedUntil(now: now), resume > deadline - Self.shortestAttempt {
+                    throw .rateLimited(retryAfterSeconds: (resume - now).seconds)
+                }
+                guard let slot = pacer.reserve(now: now, notAfter: deadline - Self.shortestAttempt) else {
+                    throw .notSent("\(upstream)'s rate limit (\(pacer.limit)) leaves no slot before the cycle's deadline")
+                }
+                if slot > clock.now {
+                    do { try await clock.sleep(until: slot) } catch { throw .cancelled }
+                }
+                guard let resume = pacer.pausedUntil(now: clock.now), resume > clock.now else { break }
             }
         }
         let allowed = min(timeout, deadline - clock.now)
-        guard allowed >= Self.shortestAttempt else { throw .timedOut(seconds: timeout.seconds) }
+        guard allowed >= Self.shortestAttempt else { throw .notSent("the cycle's budget was spent") }
         var request = HTTPClientRequest(url: url)
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: "cryptometrics")
@@ -114,6 +129,7 @@ public struct UpstreamHTTPClient: Sendable {
         let client = self.client
         let prepared = request
         let started = clock.now
+        sent = true
         defer { latency.recordNanoseconds(Int64((clock.now - started).seconds * 1e9)) }
         do {
             return try await withThrowingTaskGroup(of: (Int, ByteBuffer, Duration?)?.self) { group in
@@ -124,9 +140,11 @@ public struct UpstreamHTTPClient: Sendable {
                     return (Int(response.status.code), body, retryAfter)
                 }
                 group.addTask {
-                    // A little after the client's own deadline, so that its more precise error
-                    // (connection refused, say) wins when there is one.
-                    try await Task.sleep(for: allowed + .milliseconds(100))
+                    // The client's deadline does not cover the body, which a server may drip: this
+                    // one does. A little after the client's own, so that its more precise error
+                    // (connection refused, say) wins when there is one, and little enough not to
+                    // eat into the time the cycle keeps for storing.
+                    try await Task.sleep(for: allowed + .milliseconds(20))
                     return nil
                 }
                 defer { group.cancelAll() }
@@ -153,17 +171,24 @@ public struct UpstreamHTTPClient: Sendable {
         Counter(label: "cryptometrics_upstream_requests_total", dimensions: [("upstream", upstream), ("outcome", outcome)]).increment()
     }
 
+    /// Reads HTTP dates (RFC 9110's IMF-fixdate); a formatter is costly to make, and not safe to
+    /// share between threads without a lock.
+    private static let httpDate = Mutex<DateFormatter>(
+        {
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "GMT")
+            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+            return formatter
+        }())
+
     /// `Retry-After` as seconds (`120`) or an HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`).
     static func retryAfter(_ value: String) -> Duration? {
         let text = value.trimmingCharacters(in: .whitespaces)
         if let seconds = Double(text), seconds.isFinite, seconds >= 0 {
             return .milliseconds(Int64(min(seconds, 86_400) * 1000))
         }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: text) else { return nil }
+        guard let date = httpDate.withLock({ $0.date(from: text) }) else { return nil }
         return .milliseconds(Int64(min(max(date.timeIntervalSinceNow, 0), 86_400) * 1000))
     }
 

@@ -16,6 +16,9 @@ func buildApplication(
     logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
+    // First: swift-metrics binds each metric to the backend there is when the metric is made, and
+    // the poller's HTTP clients make theirs when they are built.
+    let metricsRegistry = OperationalMetrics.registry
     let store = try openStore(settings, logger: logger, polling: settings.poll)
     let statistics = LiveStatistics(store: store)
     var services: [any Service] = [StatisticsService(statistics: statistics, logger: logger)]
@@ -32,7 +35,7 @@ func buildApplication(
             statistics: statistics,
             responseCacheBytes: settings.responseCacheMegabytes << 20,
             pollStatus: pollStatus,
-            metricsRegistry: OperationalMetrics.registry
+            metricsRegistry: metricsRegistry
         ),
         configuration: ApplicationConfiguration(
             address: .hostname(settings.host, port: settings.port),

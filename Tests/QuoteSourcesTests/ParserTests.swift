@@ -48,7 +48,9 @@ import Testing
     }
 
     @Test func reportsKrakensErrors() throws {
-        #expect(throws: UpstreamError.exchangeError("EService:Unavailable")) { try answer("kraken-error-service-unavailable") }
+        #expect(throws: UpstreamError.httpStatus(503, body: "EService:Unavailable")) { try answer("kraken-error-service-unavailable") }
+        // Throttling in the body, with a 200, is a rate limit all the same.
+        #expect(throws: UpstreamError.rateLimited(retryAfterSeconds: nil)) { try answer("kraken-error-rate-limit-200") }
     }
 
     @Test func rejectsBodiesThatAreNotTheFormat() throws {

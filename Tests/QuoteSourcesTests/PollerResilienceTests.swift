@@ -128,6 +128,36 @@ final class ScriptedUpstream: CandleUpstream {
         }
     }
 
+    @Test func requestsNeverSentSayNothingAboutTheUpstreamsHealth() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+            let clock = ManualClock(instant)
+            // Our own rate limit left no slot: the exchange was never asked.
+            let upstream = ScriptedUpstream("kraken") { _ in .failure(.notSent("no slot")) }
+            let poller = poller(
+                [.init(ticker: btc, upstreams: ["kraken"])], [upstream], store: store, clock: clock,
+                breaker: .init(failureThreshold: 1, openDuration: .seconds(60)))
+            for _ in 0..<3 { await poller.pollOnce() }
+            #expect(poller.monitor.snapshot().upstreams.first?.breaker == "closed")
+            // A real failure still counts.
+            upstream.script { _ in .failure(.timedOut(seconds: 1)) }
+            await poller.pollOnce()
+            #expect(poller.monitor.snapshot().upstreams.first?.breaker == "open")
+        }
+    }
+
+    @Test func aBackfillWhoseSourcesAllFailSaysSoToBeTriedAgain() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+            let clock = ManualClock(instant)
+            let upstream = ScriptedUpstream("kraken") { _ in .success(try! Quote(price: 1, volume: 1)) }
+            let poller = poller([.init(ticker: btc, upstreams: ["kraken"])], [upstream], store: store, clock: clock)
+            let gap = BackfillGap(ticker: btc, range: TimeRange(from: instant.adding(seconds: -600), through: instant))
+            #expect(await poller.backfill(gap) == nil, "the script's candles fail")
+            #expect(upstream.candleRequests.count == 1)
+        }
+    }
+
     @Test func aStaleQuoteIsRefusedAndNotStored() async throws {
         try await withTemporaryDirectory { directory in
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)

@@ -37,6 +37,19 @@ import Testing
         #expect(pacer.reserve(now: start + .seconds(31), notAfter: start + .seconds(40)) == start + .seconds(31))
     }
 
+    @Test func aPauseIsVisibleToRequestsAlreadyHoldingASlot() {
+        let pacer = RequestPacer(limit: RateLimit(requests: 1, per: .seconds(1)))
+        _ = pacer.reserve(now: start, notAfter: start + .seconds(10))
+        let queued = pacer.reserve(now: start, notAfter: start + .seconds(10))
+        #expect(queued == start + .seconds(1))
+        #expect(pacer.pausedUntil(now: start) == nil)
+        // A 429 arrives while the second request sleeps until its slot: when it wakes, it sees
+        // the pause and waits it out (UpstreamHTTPClient looks again after every wait).
+        pacer.pause(until: start + .seconds(5))
+        #expect(pacer.pausedUntil(now: start + .seconds(1)) == start + .seconds(5))
+        #expect(pacer.pausedUntil(now: start + .seconds(5)) == nil, "over once its instant has come")
+    }
+
     @Test func backoffDoublesUpToItsCapWithFullJitter() {
         let policy = RetryPolicy(maximumRetries: 5, baseDelay: .milliseconds(100), maximumDelay: .milliseconds(700))
         #expect(

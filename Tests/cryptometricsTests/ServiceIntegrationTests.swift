@@ -77,11 +77,11 @@ import Testing
             // At start the day before is filled from Kraken's 5-minute candles, then cycles add
             // polled samples after it.
             let first = try #require(
-                try await eventually(within: .seconds(15)) { () async throws -> JSONValue? in
+                try await eventually(within: .seconds(30)) { () async throws -> JSONValue? in
                     let detail = try await Self.history(baseURL, "KRAKEN:BTCUSD", "price", atLeast: 1)
                     let history = detail?["metric_24h_history"]?.array ?? []
                     return history.last?["value"] == .number(90000.5) && history.count >= 280 ? detail : nil
-                }, "a first cycle and the backfill within 15 s")
+                }, "a first cycle and the backfill within 30 s")
             let history = try #require(first["metric_24h_history"]?.array)
             #expect(history.count >= 280, "a full day of 5-minute candles before the first poll, not \(history.count) points")
             let oldest = try Timestamp(rfc3339: try #require(history.first?["timestamp"]?.string))
