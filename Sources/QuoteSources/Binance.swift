@@ -31,6 +31,7 @@ public struct BinanceUpstream: CandleUpstream {
     public let name = "binance"
     public let baseURL: String
     let http: UpstreamHTTPClient
+    private let unknownPairs = UnknownPairs()
 
     public init(baseURL: String = Self.defaultBaseURL, http: UpstreamHTTPClient) {
         self.baseURL = baseURL.trimmingTrailingSlash
@@ -43,12 +44,19 @@ public struct BinanceUpstream: CandleUpstream {
     static func symbol(_ pair: CurrencyPair) -> String { pair.base + pair.quote }
 
     public func quotes(for tickers: [Ticker], at timestamp: Timestamp) async -> [Ticker: Result<Quote, UpstreamError>] {
-        let chunks = stride(from: 0, to: tickers.count, by: Self.symbolsPerRequest).map { start in
-            Array(tickers[start..<min(start + Self.symbolsPerRequest, tickers.count)])
-        }
+        // Pairs Binance said it does not list go alone, so that they do not fail a chunk each cycle.
+        let (batch, alone) = unknownPairs.split(tickers)
+        let chunks =
+            stride(from: 0, to: batch.count, by: Self.symbolsPerRequest).map { start in
+                Array(batch[start..<min(start + Self.symbolsPerRequest, batch.count)])
+            } + alone.map { [$0] }
         // The chunks go out side by side; the pacer keeps them within the rate limit.
         let answers = await boundedConcurrentMap(chunks, limit: http.concurrentRequests) { chunk in await quotes(forChunk: chunk) }
-        return answers.reduce(into: [:]) { results, answer in results.merge(answer) { first, _ in first } }
+        let results = answers.reduce(into: [Ticker: Result<Quote, UpstreamError>]()) { results, answer in
+            results.merge(answer) { first, _ in first }
+        }
+        unknownPairs.record(results.filter { entry in alone.contains(entry.key) })
+        return results
     }
 
     private func quotes(forChunk tickers: [Ticker]) async -> [Ticker: Result<Quote, UpstreamError>] {
@@ -66,6 +74,7 @@ public struct BinanceUpstream: CandleUpstream {
             let results = await boundedConcurrentMap(tickers, limit: http.concurrentRequests) { ticker in
                 (ticker, await quotes(forChunk: [ticker])[ticker]!)
             }
+            unknownPairs.record(Dictionary(uniqueKeysWithValues: results))
             return Dictionary(uniqueKeysWithValues: results)
         } catch {
             return Dictionary(uniqueKeysWithValues: tickers.map { ($0, .failure(error)) })

@@ -24,6 +24,7 @@ public struct KrakenUpstream: CandleUpstream {
     public let name = "kraken"
     public let baseURL: String
     let http: UpstreamHTTPClient
+    private let unknownPairs = UnknownPairs()
 
     public init(baseURL: String = Self.defaultBaseURL, http: UpstreamHTTPClient) {
         self.baseURL = baseURL.trimmingTrailingSlash
@@ -33,6 +34,19 @@ public struct KrakenUpstream: CandleUpstream {
     public var endpointDescription: String { "\(baseURL)/0/public/Ticker" }
 
     public func quotes(for tickers: [Ticker], at timestamp: Timestamp) async -> [Ticker: Result<Quote, UpstreamError>] {
+        let (batch, alone) = unknownPairs.split(tickers)
+        async let batched = quotes(batching: batch)
+        let single = await boundedConcurrentMap(alone, limit: http.concurrentRequests) { ticker in
+            (ticker, await quotes(batching: [ticker])[ticker]!)
+        }
+        let results = await batched.merging(single) { first, _ in first }
+        unknownPairs.record(Dictionary(uniqueKeysWithValues: single))
+        return results
+    }
+
+    /// One request for `tickers`; when Kraken refuses it for an unknown pair, each pair alone, so
+    /// that the culprit is found (and remembered) and the others still get their quotes.
+    private func quotes(batching tickers: [Ticker]) async -> [Ticker: Result<Quote, UpstreamError>] {
         guard !tickers.isEmpty else { return [:] }
         do throws(UpstreamError) {
             let answer = try await request(tickers)
@@ -42,10 +56,10 @@ public struct KrakenUpstream: CandleUpstream {
                 }
             )
         } catch .unknownPair where tickers.count > 1 {
-            // Find the culprit: ask for each pair alone.
             let results = await boundedConcurrentMap(tickers, limit: http.concurrentRequests) { ticker in
-                (ticker, await quotes(for: [ticker], at: timestamp)[ticker]!)
+                (ticker, await quotes(batching: [ticker])[ticker]!)
             }
+            unknownPairs.record(Dictionary(uniqueKeysWithValues: results))
             return Dictionary(uniqueKeysWithValues: results)
         } catch {
             return Dictionary(uniqueKeysWithValues: tickers.map { ($0, .failure(error)) })

@@ -219,7 +219,7 @@ public struct Poller<Store: MetricStore>: Service {
                     if case .failure(let open) = monitor.admit(name, now: clock.now) {
                         return (name, Dictionary(uniqueKeysWithValues: tickers.map { ($0, .failure(open)) }))
                     }
-                    var results = await upstream.quotes(for: tickers.sorted(), at: timestamp)
+                    var results = await upstream.quotes(for: Self.fairOrder(tickers, at: timestamp), at: timestamp)
                     for (ticker, result) in results {
                         if case .success(let quote) = result, let observed = quote.observedAt {
                             let age = Double(timestamp.microsecondsSince1970 - observed.microsecondsSince1970) / 1e6
@@ -238,6 +238,17 @@ public struct Poller<Store: MetricStore>: Service {
             }
             return await group.reduce(into: [(String, [Ticker: Result<Quote, UpstreamError>])]()) { $0.append($1) }
         }
+    }
+
+    /// The tickers sorted, then rotated by the cycle's second: an adapter that asks pair by pair
+    /// goes in this order, so when its rate limit or the budget cannot cover every pair, a
+    /// different tail misses out each cycle instead of the same pairs every time.
+    static func fairOrder(_ tickers: [Ticker], at timestamp: Timestamp) -> [Ticker] {
+        let sorted = tickers.sorted()
+        guard sorted.count > 1 else { return sorted }
+        let count = Int64(sorted.count)
+        let offset = Int(((timestamp.microsecondsSince1970 / 1_000_000) % count + count) % count)
+        return Array(sorted[offset...] + sorted[..<offset])
     }
 
     private var cycleTimer: Metrics.Timer {

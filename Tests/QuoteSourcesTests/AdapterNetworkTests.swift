@@ -33,12 +33,20 @@ import Testing
     @Test func anUnknownKrakenPairDoesNotSilenceTheOthers() async throws {
         let fake = krakenFake()
         let unknown = try Ticker(parsing: "KRAKEN:FOOUSD")
-        let quotes = try await fake.withRunning { baseURL in
-            await KrakenUpstream(baseURL: baseURL, http: http).quotes(for: [btc, unknown, doge], at: .now)
+        let (first, second, requests) = try await fake.withRunning { baseURL in
+            let kraken = KrakenUpstream(baseURL: baseURL, http: http)
+            let first = await kraken.quotes(for: [btc, unknown, doge], at: .now)
+            let requestsForFirst = fake.requests.count
+            let second = await kraken.quotes(for: [btc, unknown, doge], at: .now)
+            return (first, second, (requestsForFirst, fake.requests.count - requestsForFirst))
         }
-        #expect(try quotes[btc]?.get().price == 90000.1)
-        #expect(try quotes[doge]?.get().price == 0.171225)
-        #expect(throws: UpstreamError.unknownPair("FOOUSD")) { try quotes[unknown]?.get() }
+        for quotes in [first, second] {
+            #expect(try quotes[btc]?.get().price == 90000.1)
+            #expect(try quotes[doge]?.get().price == 0.171225)
+            #expect(throws: UpstreamError.unknownPair("FOOUSD")) { try quotes[unknown]?.get() }
+        }
+        #expect(requests.0 == 4, "the failed batch, then each pair alone")
+        #expect(requests.1 == 2, "the next cycle remembers: one batch of the listed pairs, the unknown one alone")
     }
 
     @Test(arguments: [

@@ -158,6 +158,14 @@ final class ScriptedUpstream: CandleUpstream {
         }
     }
 
+    @Test func pairByPairAdaptersMeetTheTickersInATurningOrder() throws {
+        let tickers = try ["A", "B", "C"].map { try Ticker(parsing: "KRAKEN:\($0)USD") }
+        let firsts = (0..<3).map { Poller<SQLiteMetricStore>.fairOrder(tickers.reversed(), at: instant.adding(seconds: Double($0))).first }
+        #expect(Set(firsts.compactMap { $0 }) == Set(tickers), "over three cycles each ticker goes first once")
+        #expect(Poller<SQLiteMetricStore>.fairOrder(tickers, at: instant).count == 3)
+        #expect(Poller<SQLiteMetricStore>.fairOrder(tickers, at: Timestamp(microsecondsSince1970: -1_000_000)).count == 3)
+    }
+
     @Test func aStaleQuoteIsRefusedAndNotStored() async throws {
         try await withTemporaryDirectory { directory in
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
