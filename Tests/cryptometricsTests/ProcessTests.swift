@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import FakeUpstream
 import Foundation
 import MetricsCore
 import MetricsStore
@@ -32,6 +33,40 @@ import Testing
             #expect(status == 0, "\(service.log)")
             #expect(clock.now - sent < .seconds(2), "stopped in \(clock.now - sent)")
             #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("cryptometrics.sqlite").path))
+        }
+    }
+
+    /// An upstream that never answers leaves a cycle waiting on its request and the start-up
+    /// backfill on its candles; a 503 with `Retry-After` leaves the other in a retry's wait.
+    /// Shutdown cuts all of it short.
+    @Test(arguments: [FakeUpstream.Fault.noAnswer, .status(503, body: "busy")])
+    func shutsDownWithinTwoSecondsWhileRequestsHangOrWaitToRetry(fault: FakeUpstream.Fault) async throws {
+        let fake = FakeUpstream()
+        fake.setKraken("XXBTZUSD", price: "90000.5", volume: "3000.25")
+        fake.setFault(fault, on: .quotes(.kraken))
+        fake.setFault(fault, on: .candles(.kraken))
+        try await withTemporaryDirectory { directory in
+            try await fake.withRunning { baseURL in
+                let service = try RunningProcess(
+                    ["serve", "--port", "0", "--tickers", "KRAKEN:BTCUSD"], in: directory,
+                    environment: [
+                        "CRYPTOMETRICS_UPSTREAMS_KRAKEN_BASE_URL": baseURL,
+                        "CRYPTOMETRICS_UPSTREAMS_KRAKEN_REQUESTS_PER_SECOND": "100",
+                        "CRYPTOMETRICS_UPSTREAMS_KRAKEN_TIMEOUT_SECONDS": "30",
+                        "CRYPTOMETRICS_UPSTREAMS_KRAKEN_RETRIES": "5",
+                    ])
+                _ = try #require(try await service.apiPort(), "the service starts: \(service.log)")
+                let asked = try await eventually(within: .seconds(20)) {
+                    fake.requestCount(on: .quotes(.kraken)) > 0 && fake.requestCount(on: .candles(.kraken)) > 0 ? true : nil
+                }
+                #expect(asked == true, "the cycle and the backfill are under way: \(service.log)")
+                let clock = ContinuousClock()
+                let sent = clock.now
+                service.signal(SIGTERM)
+                let status = try await service.exitStatus(within: .seconds(10))
+                #expect(status == 0, "\(service.log)")
+                #expect(clock.now - sent < .seconds(2), "stopped in \(clock.now - sent)")
+            }
         }
     }
 
