@@ -91,13 +91,11 @@ public struct BinanceUpstream: CandleUpstream {
 
     public func candles(for ticker: Ticker, closingIn range: TimeRange) async throws(UpstreamError) -> [Candle] {
         let symbol = Self.symbol(ticker.pair)
-        let now = Timestamp.now
-        var candles: [Candle] = []
-        for page in CandlePages.plan(closingIn: range, now: now, period: Self.candlePeriod, rowsPerPage: Self.candlesPerRequest) {
+        return try await CandlePages.gather(closingIn: range, period: Self.candlePeriod, rowsPerPage: Self.candlesPerRequest) {
+            page throws(UpstreamError) in
             let (status, body) = try await http.get(Self.klinesURL(baseURL: baseURL, symbol: symbol, page: page))
-            candles += try BinanceKlines.parse(status: status, body: body.readableBytesView, symbol: symbol)
+            return try BinanceKlines.parse(status: status, body: body.readableBytesView, symbol: symbol)
         }
-        return CandlePages.finished(candles, closingIn: range, now: now)
     }
 
     /// The request for one page of minute candles: `startTime` and `endTime` bound the open times,

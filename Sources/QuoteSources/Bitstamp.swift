@@ -54,13 +54,11 @@ public struct BitstampUpstream: CandleUpstream {
     }
 
     public func candles(for ticker: Ticker, closingIn range: TimeRange) async throws(UpstreamError) -> [Candle] {
-        let now = Timestamp.now
-        var candles: [Candle] = []
-        for page in CandlePages.plan(closingIn: range, now: now, period: Self.candlePeriod, rowsPerPage: Self.candlesPerRequest) {
+        try await CandlePages.gather(closingIn: range, period: Self.candlePeriod, rowsPerPage: Self.candlesPerRequest) {
+            page throws(UpstreamError) in
             let (status, body) = try await http.get(Self.ohlcURL(baseURL: baseURL, pair: ticker.pair, page: page))
-            candles += try BitstampOHLC.parse(status: status, body: body.readableBytesView, pair: ticker.pair)
+            return try BitstampOHLC.parse(status: status, body: body.readableBytesView, pair: ticker.pair)
         }
-        return CandlePages.finished(candles, closingIn: range, now: now)
     }
 
     /// The request for one page of minute candles: `start` is the first candle's open time in

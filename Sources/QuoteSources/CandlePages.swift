@@ -44,6 +44,21 @@ enum CandlePages {
         return pages.reversed()
     }
 
+    /// Every page of ``plan(closingIn:now:period:rowsPerPage:)`` fetched in turn by `fetch`, and
+    /// the candles made into what ``CandleUpstream/candles(for:closingIn:)`` promises: the one way
+    /// the paging exchanges gather a history.
+    static func gather(
+        closingIn range: TimeRange, period: Duration, rowsPerPage: Int,
+        _ fetch: (CandlePage) async throws(UpstreamError) -> [Candle]
+    ) async throws(UpstreamError) -> [Candle] {
+        let now = Timestamp.now
+        var candles: [Candle] = []
+        for page in plan(closingIn: range, now: now, period: period, rowsPerPage: rowsPerPage) {
+            candles += try await fetch(page)
+        }
+        return finished(candles, closingIn: range, now: now)
+    }
+
     /// What ``CandleUpstream/candles(for:closingIn:)`` promises, from candles gathered in any order
     /// and possibly overlapping: those closing in `range` and no later than `now`, oldest first,
     /// one per open time.

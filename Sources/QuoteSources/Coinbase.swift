@@ -54,13 +54,11 @@ public struct CoinbaseUpstream: CandleUpstream {
 
     public func candles(for ticker: Ticker, closingIn range: TimeRange) async throws(UpstreamError) -> [Candle] {
         let product = Self.productID(ticker.pair)
-        let now = Timestamp.now
-        var candles: [Candle] = []
-        for page in CandlePages.plan(closingIn: range, now: now, period: Self.candlePeriod, rowsPerPage: Self.candlesPerRequest) {
+        return try await CandlePages.gather(closingIn: range, period: Self.candlePeriod, rowsPerPage: Self.candlesPerRequest) {
+            page throws(UpstreamError) in
             let (status, body) = try await http.get(Self.candlesURL(baseURL: baseURL, product: product, page: page))
-            candles += try CoinbaseCandles.parse(status: status, body: body.readableBytesView, product: product)
+            return try CoinbaseCandles.parse(status: status, body: body.readableBytesView, product: product)
         }
-        return CandlePages.finished(candles, closingIn: range, now: now)
     }
 
     /// The request for one page of minute candles. Coinbase takes `start` and `end` as the open
