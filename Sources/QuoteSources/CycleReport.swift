@@ -6,11 +6,13 @@ public struct CycleReport: Sendable {
     public let timestamp: Timestamp
     /// Quotes received, with the upstream that served each.
     public let quotes: [Ticker: (quote: Quote, upstream: String)]
-    /// Tickers no upstream could serve, with each upstream's reason in the order tried.
-    public let failures: [Ticker: [(upstream: String, error: UpstreamError)]]
-    /// Every failed attempt, including those of tickers a fallback then served: each is logged
-    /// with its ticker, upstream and reason.
+    /// Every failed attempt, with each upstream's reason in the order tried, including those of
+    /// tickers a fallback then served: each is logged with its ticker, upstream and reason.
     public let rejections: [Ticker: [(upstream: String, error: UpstreamError)]]
+    /// Tickers no upstream could serve, with each upstream's reason in the order tried.
+    public var failures: [Ticker: [(upstream: String, error: UpstreamError)]] {
+        rejections.filter { quotes[$0.key] == nil }
+    }
     /// Samples stored.
     public let stored: Int
     /// Set when the quotes could not be stored.

@@ -58,11 +58,10 @@ public final class PollMonitor: Sendable {
         var answered = false
         var failed = false
         for result in results.values {
-            switch result {
-            case .success: answered = true
-            case .failure(let error) where Self.isUpstreamFailure(error): failed = true
-            case .failure(.notSent), .failure(.circuitOpen), .failure(.cancelled): break
-            case .failure: answered = true
+            switch BatchEvidence(result) {
+            case .answered: answered = true
+            case .upstreamUnwell: failed = true
+            case .notAsked: break
             }
         }
         let change = state.withLock { state -> (CircuitBreaker.State, CircuitBreaker.State) in
@@ -82,20 +81,12 @@ public final class PollMonitor: Sendable {
         return change
     }
 
-    /// Failures that say the upstream itself is unwell.
-    static func isUpstreamFailure(_ error: UpstreamError) -> Bool {
-        switch error {
-        case .timedOut, .unreachable, .httpStatus, .malformedBody, .rateLimited, .exchangeError: true
-        case .unknownPair, .invalidValue, .wrongPair, .staleQuote, .circuitOpen, .notSent, .cancelled: false
-        }
-    }
-
-    /// Records a cycle's per-ticker results (`failures` holds every failed attempt, also those a
+    /// Records a cycle's per-ticker results (`rejections` holds every failed attempt, also those a
     /// fallback made up for) and returns, for each ticker served, up to when its
     /// history was covered before this cycle: the poller looks for gaps to backfill in it.
     func recordCycle(
         at timestamp: Timestamp, duration: Duration,
-        served: [Ticker: String], failures: [Ticker: [(upstream: String, error: UpstreamError)]]
+        served: [Ticker: String], rejections: [Ticker: [(upstream: String, error: UpstreamError)]]
     ) -> [Ticker: Timestamp?] {
         state.withLock { state in
             state.lastCycle = timestamp
@@ -108,7 +99,7 @@ public final class PollMonitor: Sendable {
                 state.tickers[ticker]?.lastUpstream = upstream
                 state.tickers[ticker]?.consecutiveFailures = 0
             }
-            for (ticker, attempts) in failures {
+            for (ticker, attempts) in rejections {
                 guard let last = attempts.last else { continue }
                 state.tickers[ticker]?.lastError = PollStatus.Failure(
                     at: timestamp, upstream: last.upstream, kind: last.error.kind, reason: last.error.description)
@@ -153,5 +144,28 @@ public final class PollMonitor: Sendable {
 
     private static func breakerGauge(_ upstream: String) -> Gauge {
         Gauge(label: "cryptometrics_upstream_breaker_state", dimensions: [("upstream", upstream)])
+    }
+}
+
+/// What one ticker's result in a batch says about the upstream's health, for its breaker.
+enum BatchEvidence {
+    /// The upstream answered: a quote, or a market's own problem (an unknown pair, a bad value,
+    /// another pair, a stale quote).
+    case answered
+    /// The upstream itself is unwell: it timed out, refused, answered 5xx, 429 or garbage.
+    case upstreamUnwell
+    /// The upstream was not asked (its breaker, our rate limit, the budget, shutdown).
+    case notAsked
+
+    init(_ result: Result<Quote, UpstreamError>) {
+        guard case .failure(let error) = result else {
+            self = .answered
+            return
+        }
+        switch error {
+        case .timedOut, .unreachable, .httpStatus, .malformedBody, .rateLimited, .exchangeError: self = .upstreamUnwell
+        case .unknownPair, .invalidValue, .wrongPair, .staleQuote: self = .answered
+        case .circuitOpen, .notSent, .cancelled: self = .notAsked
+        }
     }
 }

@@ -131,7 +131,7 @@ public struct Poller<Store: MetricStore>: Service {
         let timestamp = now()
         var remaining = Dictionary(uniqueKeysWithValues: plan.markets.map { ($0.ticker, $0.upstreams[...]) })
         var quotes: [Ticker: (quote: Quote, upstream: String)] = [:]
-        var failures: [Ticker: [(upstream: String, error: UpstreamError)]] = [:]
+        var rejections: [Ticker: [(upstream: String, error: UpstreamError)]] = [:]
 
         // Each round asks every ticker's next upstream; fallbacks make further rounds. A round may
         // use its share of what is left of the budget, so that the last fallback still has time.
@@ -150,7 +150,7 @@ public struct Poller<Store: MetricStore>: Service {
                         quotes[ticker] = (quote, name)
                         remaining[ticker] = nil
                     case .failure(let error):
-                        failures[ticker, default: []].append((name, error))
+                        rejections[ticker, default: []].append((name, error))
                         remaining[ticker]!.removeFirst()
                         if remaining[ticker]!.isEmpty { remaining[ticker] = nil }
                     }
@@ -159,11 +159,9 @@ public struct Poller<Store: MetricStore>: Service {
         }
         if Task.isCancelled {
             return CycleReport(
-                timestamp: timestamp, quotes: [:], failures: [:], rejections: [:], stored: 0, storeError: nil, unstored: nil, gaps: [],
+                timestamp: timestamp, quotes: [:], rejections: [:], stored: 0, storeError: nil, unstored: nil, gaps: [],
                 duration: clock.now - started)
         }
-        let rejections = failures
-        for ticker in quotes.keys { failures[ticker] = nil }
 
         var stored = 0
         var storeError: String?
@@ -186,7 +184,7 @@ public struct Poller<Store: MetricStore>: Service {
         }
         let duration = clock.now - started
         let previous = monitor.recordCycle(
-            at: timestamp, duration: duration, served: quotes.mapValues(\.upstream), failures: rejections)
+            at: timestamp, duration: duration, served: quotes.mapValues(\.upstream), rejections: rejections)
         var gaps: [BackfillGap] = []
         for (ticker, last) in previous {
             guard let last, last < timestamp, timestamp.microsecondsSince1970 - last.microsecondsSince1970 > plan.gapThreshold.microseconds
@@ -197,7 +195,6 @@ public struct Poller<Store: MetricStore>: Service {
         return CycleReport(
             timestamp: timestamp,
             quotes: quotes,
-            failures: failures,
             rejections: rejections,
             stored: stored,
             storeError: storeError,
@@ -290,122 +287,6 @@ public struct Poller<Store: MetricStore>: Service {
         } catch {
             logger.error("cannot register the metrics in the store: \(error)")
         }
-    }
-
-    // MARK: Backfill
-
-    /// The gaps to fill at start: the past 24 hours of a ticker with no samples, or the time since
-    /// its last sample when that is longer than the gap threshold (the service was down).
-    public func startupGaps() async -> [BackfillGap] {
-        let now = now()
-        // Just over a day, so that a candle closing exactly 24 hours ago is in.
-        let dayAgo = now.adding(seconds: -CandleBackfill.volumeWindowSeconds - 1e-6)
-        let latest: [MetricKey: Timestamp]
-        do {
-            latest = try await store.latestTimestamps(of: plan.metricKeys)
-        } catch {
-            logger.error("cannot read the store to decide on a backfill: \(error)")
-            return []
-        }
-        var gaps: [BackfillGap] = []
-        var covered: [Ticker: Timestamp] = [:]
-        for market in plan.markets {
-            let newest = plan.metrics.compactMap { latest[MetricKey(ticker: market.ticker, type: $0)] }.max()
-            // The cycles take over from now: the first one must not find this gap again.
-            covered[market.ticker] = now
-            if let newest, now.microsecondsSince1970 - newest.microsecondsSince1970 <= plan.gapThreshold.microseconds { continue }
-            let from = max(newest ?? dayAgo, dayAgo)
-            guard from < now else { continue }
-            gaps.append(BackfillGap(ticker: market.ticker, range: TimeRange(from: from, through: now)))
-        }
-        monitor.seedCoverage(covered)
-        return gaps
-    }
-
-    /// Fills the startup gaps and waits for it: for tests and one-off runs.
-    public func backfillHistory() async {
-        for gap in await startupGaps() { await backfill(gap) }
-    }
-
-    /// Fills gaps as they come, a few at a time (the pacer keeps each exchange within its limit).
-    /// A gap whose backfill failed (the exchange or the store refused) is tried again later, a
-    /// few times, rather than left empty for good.
-    private func fill(_ gaps: AsyncStream<BackfillGap>) async {
-        await withTaskGroup(of: Void.self) { group in
-            var running = 0
-            for await gap in gaps {
-                if running >= Self.concurrentBackfills {
-                    await group.next()
-                    running -= 1
-                }
-                group.addTask {
-                    for attempt in 0...Self.backfillRetries {
-                        if attempt > 0 {
-                            do { try await Task.sleep(for: .seconds(60 * attempt)) } catch { return }
-                            logger.info("trying the backfill of \(gap.ticker) again (\(attempt) of \(Self.backfillRetries))")
-                        }
-                        if await backfill(gap) != nil { return }
-                    }
-                }
-                running += 1
-            }
-        }
-    }
-
-    /// Later attempts at a failed backfill, a minute apart, then two, then three.
-    static var backfillRetries: Int { 3 }
-
-    static var concurrentBackfills: Int { 4 }
-
-    /// Fills one gap from the first of the ticker's upstreams that has candles: the candles that
-    /// closed inside the gap become samples marked as backfilled, beside (never over) polled ones.
-    /// Returns the samples stored, or `nil` when every source failed (worth another try later).
-    @discardableResult
-    public func backfill(_ gap: BackfillGap) async -> Int? {
-        guard let market = plan.markets.first(where: { $0.ticker == gap.ticker }) else { return 0 }
-        let sources = market.upstreams.compactMap { upstreams[$0] as? any CandleUpstream }
-        guard !sources.isEmpty else {
-            logger.notice(
-                "no backfill for \(gap.ticker): \(market.upstreams.joined(separator: ", ")) offers no candles; its chart starts at its first poll"
-            )
-            return 0
-        }
-        for source in sources where !Task.isCancelled {
-            do throws(UpstreamError) {
-                let candles = try await source.candles(for: gap.ticker, closingIn: CandleBackfill.candleRange(filling: gap.range))
-                let points = CandleBackfill.points(from: candles, filling: gap.range)
-                let origin = SampleOrigin.backfilled(from: source.name)
-                var rows: [SampleRow] = []
-                rows.reserveCapacity(points.count * plan.metrics.count)
-                for point in points {
-                    for type in plan.metrics {
-                        guard let value = type == .price ? point.price : point.volume else { continue }
-                        rows.append(
-                            SampleRow(
-                                key: MetricKey(ticker: gap.ticker, type: type), timestamp: point.timestamp, value: value, origin: origin))
-                    }
-                }
-                let summary: ImportSummary
-                do {
-                    summary = try await store.importSamples(rows)
-                } catch {
-                    logger.error("could not store the backfill of \(gap.ticker) from \(source.name): \(error)")
-                    return nil
-                }
-                Counter(label: "cryptometrics_samples_stored_total", dimensions: [("kind", "backfill")]).increment(by: summary.inserted)
-                let withoutVolume = points.filter { $0.volume == nil }.count
-                let note =
-                    withoutVolume > 0 && plan.metrics.contains(.volume)
-                    ? "; \(withoutVolume) without volume, where \(source.name)'s candles do not reach a full day back" : ""
-                logger.info(
-                    "backfilled \(gap.ticker) from \(source.name)'s candles over \(gap.range): \(points.count) points, \(summary.inserted) samples stored\(note)"
-                )
-                return summary.inserted
-            } catch {
-                logger.warning("could not backfill \(gap.ticker) from \(source.name): \(error)", metadata: ["reason": "\(error.kind)"])
-            }
-        }
-        return nil
     }
 
     // MARK: Logs
