@@ -1,9 +1,9 @@
 import Foundation
 import MetricsCore
-import QuoteSources
 import TestSupport
 import Testing
 
+@testable import QuoteSources
 @testable import cryptometrics
 
 @Suite struct SettingsTests {
@@ -84,6 +84,26 @@ import Testing
         #expect(settings.pollPlan.markets.allSatisfy { $0.upstreams == ["simulated"] }, "--source simulated simulates every market")
     }
 
+    @Test func readsTheResilienceKeysAndTheNewExchanges() async throws {
+        let settings = try await load(
+            file: """
+                {"markets": [{"name": "BINANCE", "pairs": ["BTCUSDT"]}, {"name": "GEMINI", "pairs": ["ETHUSD"], "upstreams": ["gemini", "cryptowatch"]}],
+                 "poll_interval_seconds": 10, "max_quote_age_seconds": 120, "breaker_failure_threshold": 5, "breaker_open_seconds": 12.5,
+                 "upstreams": {"binance": {"base_url": "http://127.0.0.1:1", "retries": 4, "requests_per_second": 0.5}}}
+                """
+        )
+        let plan = settings.pollPlan
+        #expect(plan.markets.map(\.upstreams) == [["binance"], ["gemini", "cryptowatch"]], "a market named after an exchange uses it")
+        #expect(plan.maximumQuoteAge == .seconds(120))
+        #expect(plan.breaker == CircuitBreaker.Configuration(failureThreshold: 5, openDuration: .milliseconds(12_500)))
+        #expect(settings.upstreams[.binance]?.retries == 4)
+        let binance = try #require(settings.makeUpstreams().first { $0.name == "binance" } as? BinanceUpstream)
+        #expect(binance.http.retry.maximumRetries == 4)
+        #expect(binance.http.pacer?.limit == RateLimit(requests: 1, per: .seconds(2)), "half a request a second")
+        let gemini = try #require(settings.makeUpstreams().first { $0.name == "gemini" } as? GeminiUpstream)
+        #expect(gemini.http.pacer?.limit == GeminiUpstream.rateLimit, "the documented limit by default")
+    }
+
     @Test func flagsBeatEnvironmentWhichBeatsTheFile() async throws {
         let file = #"{"port": 9000, "poll_interval_seconds": 30, "host": "10.0.0.1"}"#
         let settings = try await load(
@@ -143,6 +163,11 @@ import Testing
         ),
         (#"{"upstreams": {"kraken": {"base_url": "ftp://example.org"}}}"#, "upstreams.kraken.base_url", "http"),
         (#"{"upstreams": {"kraken": {"api_key": "x"}}}"#, "upstreams.kraken.api_key", "unknown key"),
+        (#"{"upstreams": {"binance": {"retries": 11}}}"#, "upstreams.binance.retries", "from 0 to 10"),
+        (#"{"upstreams": {"coinbase": {"requests_per_second": 0}}}"#, "upstreams.coinbase.requests_per_second", "requests per second"),
+        (#"{"max_quote_age_seconds": 0}"#, "max_quote_age_seconds", "from 1 to 86400"),
+        (#"{"breaker_failure_threshold": 0}"#, "breaker_failure_threshold", "from 1 to 1000"),
+        (#"{"breaker_open_seconds": "soon"}"#, "breaker_open_seconds", "must be a number"),
         (#"{"upstreams": {"bitfinex": {"base_url": "http://127.0.0.1"}}}"#, "upstreams.bitfinex", "unknown upstream"),
         (#"["not", "an", "object"]"#, "(file)", "JSON object"),
         (#"{"port": 80"#, "(file)", "not valid JSON"),
