@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "FakeUpstream",
             dependencies: [
-                "MetricsCore",
+                "MetricsCore", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -90,8 +90,17 @@ let package = Package(
         ),
         // The fake upstream as a program, for benchmarks and demos: `swift run fake-upstream --help`.
         .executableTarget(name: "fake-upstream", dependencies: ["FakeUpstream"], path: "Tests/FakeUpstreamServer"),
-        // Helpers every test target shares: temporary directories, polling with a deadline.
-        .target(name: "TestSupport", dependencies: ["MetricsCore"], path: "Tests/TestSupport"),
+        // Helpers every test target shares: temporary directories, polling with a deadline, a
+        // manual clock, running a server for a test's length.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "MetricsCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "MetricsCoreTests",
             dependencies: ["MetricsCore", .product(name: "PropertyBased", package: "swift-property-based")]

@@ -1,3 +1,5 @@
+import MetricsCore
+
 /// One upstream's circuit breaker: after repeated failures the upstream is left alone for a while,
 /// so that its tickers go straight to their fallbacks instead of spending each cycle's budget on
 /// timeouts; then one batch probes it, and a success closes the circuit.
@@ -6,6 +8,10 @@
 /// 5xx, 429 or garbage for every ticker asked). A batch with any quote in it is a success: an
 /// unknown pair or a bad value is the market's problem, not the upstream's. Each failed probe
 /// doubles the pause, up to ``Configuration/maximumOpenDuration``.
+///
+/// Its time is the poller's clock, the one that stamps samples (the wall clock in production, a
+/// manual one in tests): a pause of 30 s is 30 s of cycles, whatever the machine's speed. A step of
+/// the wall clock moves a probe by as much, which a breaker measured in tens of seconds tolerates.
 public struct CircuitBreaker: Hashable, Sendable {
     public struct Configuration: Hashable, Sendable {
         /// Consecutive failed batches that open the circuit.
@@ -34,7 +40,7 @@ public struct CircuitBreaker: Hashable, Sendable {
     public private(set) var state = State.closed
     public private(set) var consecutiveFailures = 0
     /// When an open circuit lets its probe through.
-    public private(set) var probeAt: ContinuousClock.Instant?
+    public private(set) var probeAt: Timestamp?
     private var pause: Duration
 
     public init(configuration: Configuration = Configuration()) {
@@ -44,7 +50,7 @@ public struct CircuitBreaker: Hashable, Sendable {
 
     /// Whether to ask the upstream now. An open circuit whose pause is over turns half-open and
     /// lets this one batch through as its probe.
-    public mutating func allowsRequest(now: ContinuousClock.Instant) -> Bool {
+    public mutating func allowsRequest(now: Timestamp) -> Bool {
         switch state {
         case .closed, .halfOpen:
             return true
@@ -62,7 +68,7 @@ public struct CircuitBreaker: Hashable, Sendable {
         pause = configuration.openDuration
     }
 
-    public mutating func recordFailure(now: ContinuousClock.Instant) {
+    public mutating func recordFailure(now: Timestamp) {
         consecutiveFailures += 1
         switch state {
         case .halfOpen:
@@ -75,8 +81,8 @@ public struct CircuitBreaker: Hashable, Sendable {
         }
     }
 
-    private mutating func open(now: ContinuousClock.Instant) {
+    private mutating func open(now: Timestamp) {
         state = .open
-        probeAt = now + pause
+        probeAt = now.adding(seconds: pause.seconds)
     }
 }

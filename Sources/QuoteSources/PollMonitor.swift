@@ -37,13 +37,13 @@ public final class PollMonitor: Sendable {
     }
 
     /// Whether `upstream` may be asked now, or how long until its breaker's probe.
-    func admit(_ upstream: String, now: ContinuousClock.Instant) -> Result<Void, UpstreamError> {
+    func admit(_ upstream: String, now: Timestamp) -> Result<Void, UpstreamError> {
         state.withLock { state in
             guard var breaker = state.breakers[upstream] else { return .success(()) }
             defer { state.breakers[upstream] = breaker }
             if breaker.allowsRequest(now: now) { return .success(()) }
-            let wait = (breaker.probeAt ?? now) - now
-            return .failure(.circuitOpen(probeInSeconds: max(0, wait.seconds)))
+            let wait = Double((breaker.probeAt ?? now).microsecondsSince1970 - now.microsecondsSince1970) / 1e6
+            return .failure(.circuitOpen(probeInSeconds: max(0, wait)))
         }
     }
 
@@ -53,7 +53,7 @@ public final class PollMonitor: Sendable {
     /// rate limit or the budget left no room). Returns the breaker's state before and after, so
     /// that the poller can log a change.
     func recordBatch(
-        _ upstream: String, results: [Ticker: Result<Quote, UpstreamError>], now: ContinuousClock.Instant
+        _ upstream: String, results: [Ticker: Result<Quote, UpstreamError>], now: Timestamp
     ) -> (before: CircuitBreaker.State, after: CircuitBreaker.State) {
         var answered = false
         var failed = false
@@ -119,8 +119,6 @@ public final class PollMonitor: Sendable {
 
     /// The status as `GET /status` shows it.
     public func snapshot() -> PollStatus {
-        let clockNow = ContinuousClock.now
-        let wallNow = Timestamp.now
         return state.withLock { state in
             var status = PollStatus(
                 intervalSeconds: interval.seconds,
@@ -132,7 +130,7 @@ public final class PollMonitor: Sendable {
                         endpoint: endpoints[name] ?? name,
                         breaker: breaker.state.rawValue,
                         consecutiveFailures: breaker.consecutiveFailures,
-                        probeAt: breaker.state == .open ? breaker.probeAt.map { wallNow.adding(seconds: ($0 - clockNow).seconds) } : nil
+                        probeAt: breaker.state == .open ? breaker.probeAt : nil
                     )
                 }
             )

@@ -19,7 +19,7 @@ public struct Poller<Store: MetricStore>: Service {
     let upstreams: [String: any QuoteUpstream]
     let store: Store
     let logger: Logger
-    /// The wall clock that stamps samples; tests pass their own.
+    /// The wall clock that stamps samples and times the breakers' pauses; tests pass their own.
     let now: @Sendable () -> Timestamp
     /// Breakers and last results, for `GET /status`.
     public let monitor: PollMonitor
@@ -141,7 +141,7 @@ public struct Poller<Store: MetricStore>: Service {
             var batches: [String: [Ticker]] = [:]
             for (ticker, order) in remaining { batches[order.first!, default: []].append(ticker) }
             let answers = await RequestDeadline.$current.withValue(roundDeadline) {
-                await ask(batches, at: timestamp, clock: clock)
+                await ask(batches, at: timestamp)
             }
             for (name, results) in answers {
                 for ticker in batches[name]! {
@@ -207,13 +207,13 @@ public struct Poller<Store: MetricStore>: Service {
     /// One round: each upstream gets its batch at once, unless its breaker is open; stale quotes
     /// are refused here, where the cycle's timestamp is known.
     private func ask(
-        _ batches: [String: [Ticker]], at timestamp: Timestamp, clock: ContinuousClock
+        _ batches: [String: [Ticker]], at timestamp: Timestamp
     ) async -> [(String, [Ticker: Result<Quote, UpstreamError>])] {
         await withTaskGroup(of: (String, [Ticker: Result<Quote, UpstreamError>]).self) { group in
             for (name, tickers) in batches {
                 let upstream = upstreams[name]!
                 group.addTask {
-                    if case .failure(let open) = monitor.admit(name, now: clock.now) {
+                    if case .failure(let open) = monitor.admit(name, now: now()) {
                         return (name, Dictionary(uniqueKeysWithValues: tickers.map { ($0, .failure(open)) }))
                     }
                     var results = await upstream.quotes(for: Self.fairOrder(tickers, at: timestamp), at: timestamp)
@@ -226,7 +226,7 @@ public struct Poller<Store: MetricStore>: Service {
                         }
                     }
                     if !Task.isCancelled {
-                        let change = monitor.recordBatch(name, results: results, now: clock.now)
+                        let change = monitor.recordBatch(name, results: results, now: now())
                         logBreaker(name, change)
                     }
                     count(results, from: name)

@@ -53,11 +53,18 @@ public struct UpstreamHTTPClient: Sendable {
     /// The response of a GET. Transport failures, timeouts, 5xx and 429 that outlast the retries,
     /// and cancellation come back as ``UpstreamError``; other statuses do not throw, because some
     /// exchanges explain themselves in the body.
+    ///
+    /// When every attempt fails, the error is the first attempt's: that is what the exchange did.
+    /// What the retries then meet depends on timing as much as on the exchange (a 503 retried on a
+    /// slow machine times out, or finds the cycle's budget spent), so reporting the last would
+    /// tell an operator about the retry rather than the cause. Every attempt's outcome is still
+    /// counted in `cryptometrics_upstream_requests_total`.
     func get(_ url: String, headers: [(String, String)] = []) async throws(UpstreamError) -> (status: Int, body: ByteBuffer) {
         let clock = ContinuousClock()
         let deadline = RequestDeadline.current ?? clock.now + timeout * (retry.maximumRetries + 1)
         var generator = SystemRandomNumberGenerator()
         var retries = 0
+        var cause: UpstreamError?
         while true {
             let failure: UpstreamError
             var retryAfter: Duration?
@@ -84,11 +91,14 @@ public struct UpstreamHTTPClient: Sendable {
             }
             // Only what reached the exchange counts as its answer.
             if sent { count(failure.kind) }
-            guard failure != .cancelled, RetryPolicy.isRetryable(failure), retries < retry.maximumRetries else { throw failure }
+            if failure == .cancelled { throw .cancelled }
+            let first = cause ?? failure
+            cause = first
+            guard RetryPolicy.isRetryable(failure), retries < retry.maximumRetries else { throw first }
             retries += 1
             let wait = retryAfter ?? retry.delay(forRetry: retries, using: &generator)
             // A retry that cannot finish before the deadline is not worth starting.
-            guard clock.now + wait + Self.shortestAttempt < deadline else { throw failure }
+            guard clock.now + wait + Self.shortestAttempt < deadline else { throw first }
             do {
                 try await clock.sleep(for: wait)
             } catch {

@@ -5,6 +5,7 @@ import Logging
 import MetricsCore
 import NIOCore
 import Synchronization
+import TestSupport
 
 /// A stand-in for the exchanges on 127.0.0.1: one server speaks Kraken's, Zonda's, Coinbase
 /// Exchange's, Binance's, Bitstamp's, Gemini's and Cryptowatch's wire formats (their paths do not
@@ -26,6 +27,8 @@ public final class FakeUpstream: Sendable {
         var requests: [(route: Route, uri: String)] = []
         var apiKeys: [String] = []
         var frozenNow: Double?
+        /// Set when `withRunning`'s body has returned: hanging answers stop waiting.
+        var stopping = false
     }
 
     /// A rule and how many matching requests it has seen, for ``Recurrence/everyNth(_:)`` and ``Recurrence/next(_:)``.
@@ -176,14 +179,15 @@ public final class FakeUpstream: Sendable {
     // MARK: Serving
 
     /// Runs the fake on 127.0.0.1 (on a free port unless `port` names one) for the duration of
-    /// `body`, which gets its base URL. When `body` ends, the server stops and every request still
-    /// in flight (a slow drip, a request never answered) is cancelled with it.
+    /// `body`, which gets its base URL. When `body` ends, the server shuts down gracefully: it stops
+    /// listening, and every answer still held back (a slow drip, a long latency, a request never
+    /// answered) ends at once, its connection closed.
     public func withRunning<Result: Sendable>(
         port: Int = 0, controlAPI: Bool = false, _ body: @Sendable (String) async throws -> Result
     ) async throws -> Result {
         let (portStream, portContinuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "fake-upstream")
-        // Hummingbird logs its cancellation at shutdown as an error: not news here.
+        // The fake serves tests and demos: its own log is not news there.
         logger.logLevel = .critical
         let app = Application(
             router: buildRouter(controlAPI: controlAPI),
@@ -194,11 +198,11 @@ public final class FakeUpstream: Sendable {
             },
             logger: logger
         )
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.run() }
+        state.withLock { $0.stopping = false }
+        return try await withRunningService(app, logger: logger) {
             var ports = portStream.makeAsyncIterator()
             guard let port = await ports.next() else { throw CancellationError() }
-            defer { group.cancelAll() }
+            defer { state.withLock { $0.stopping = true } }
             return try await body("http://127.0.0.1:\(port)")
         }
     }
@@ -232,7 +236,9 @@ public final class FakeUpstream: Sendable {
             let now = state.frozenNow ?? Date().timeIntervalSince1970
             return (transport, Snapshot(exchange: route.exchange, markets: markets, dataFaults: data, now: now))
         }
-        return try await Transport.send(answer(snapshot), fault: transport, exchange: route.exchange, channel: context.channel)
+        return try await Transport.send(answer(snapshot), fault: transport, exchange: route.exchange, channel: context.channel) { [self] in
+            state.withLock { $0.stopping }
+        }
     }
 
     /// The transport fault (the latest set that fires) and the data faults that fire for one

@@ -9,22 +9,22 @@ enum Transport {
     /// How long an unanswered request waits at most, should neither the client nor the server end it.
     static let noAnswerLimit: Duration = .seconds(600)
 
-    static func send(_ answer: Answer, fault: FakeUpstream.Fault?, exchange: FakeUpstream.Exchange, channel: any Channel) async throws
-        -> Response
-    {
+    /// Sends `answer` as `fault` says. The faults that keep a client waiting stop waiting when
+    /// the client hangs up or `stopping` says the fake is stopping, so that a handler never
+    /// outlives either and the fake's graceful shutdown ends promptly.
+    static func send(
+        _ answer: Answer, fault: FakeUpstream.Fault?, exchange: FakeUpstream.Exchange, channel: any Channel,
+        stopping: @escaping @Sendable () -> Bool
+    ) async throws -> Response {
         switch fault {
         case nil, .wrongPair, .staleQuote, .badValue:
             return response(answer.status, answer.body, headers: answer.headers)
         case .latency(let delay):
-            try await Task.sleep(for: delay)
+            guard try await hold(for: delay, channel: channel, stopping: stopping) else { throw await hangUp(channel) }
             return response(answer.status, answer.body, headers: answer.headers)
         case .noAnswer:
-            // Ends when the client hangs up (the channel goes inactive) or the server stops (this
-            // task is cancelled): the handler never outlives either.
-            let clock = ContinuousClock()
-            let end = clock.now + noAnswerLimit
-            while channel.isActive, clock.now < end { try await Task.sleep(for: .milliseconds(20)) }
-            throw CancellationError()
+            _ = try await hold(for: noAnswerLimit, channel: channel, stopping: stopping)
+            throw await hangUp(channel)
         case .serverError(let status):
             return response(status, "\(status) Service Unavailable (fake upstream)\n", contentType: "text/plain")
         case .rateLimited(let seconds):
@@ -42,8 +42,27 @@ enum Transport {
         case .connectionReset:
             return reset(answer, channel: channel)
         case .drip(let interval):
-            return drip(answer, every: interval)
+            return drip(answer, every: interval, channel: channel, stopping: stopping)
         }
+    }
+
+    /// Closes the connection without an answer, as a server that goes away does (a handler's
+    /// error would be answered with a 500), and returns the error that ends the handler.
+    private static func hangUp(_ channel: any Channel) async -> CancellationError {
+        try? await channel.close().get()
+        return CancellationError()
+    }
+
+    /// Waits `duration`; returns false as soon as the client hangs up (the channel goes
+    /// inactive) or the fake is stopping, true when the whole time has passed.
+    private static func hold(for duration: Duration, channel: any Channel, stopping: @Sendable () -> Bool) async throws -> Bool {
+        let clock = ContinuousClock()
+        let end = clock.now + duration
+        while clock.now < end {
+            guard channel.isActive, !stopping() else { return false }
+            try await Task.sleep(for: min(.milliseconds(20), end - clock.now))
+        }
+        return true
     }
 
     private static func response(
@@ -70,12 +89,14 @@ enum Transport {
     }
 
     /// The answer one byte per `interval`, with its full length announced up front.
-    private static func drip(_ answer: Answer, every interval: Duration) -> Response {
+    private static func drip(
+        _ answer: Answer, every interval: Duration, channel: any Channel, stopping: @escaping @Sendable () -> Bool
+    ) -> Response {
         let bytes = Array(answer.body.utf8)
         let body = ResponseBody(contentLength: bytes.count) { writer in
             for byte in bytes {
                 try await writer.write(ByteBuffer(bytes: [byte]))
-                try await Task.sleep(for: interval)
+                guard try await hold(for: interval, channel: channel, stopping: stopping) else { throw CancellationError() }
             }
             try await writer.finish(nil)
         }

@@ -28,31 +28,39 @@ import Testing
         return fake
     }
 
-    /// A six-second interval gives each round of the cycle 2.4 s: room for a one-second timeout
-    /// and a retry even on a loaded machine, where the whole test suite runs at once.
+    /// Timing is set so that no verdict depends on the machine's speed. Binance's timeout is one
+    /// second when its fault hangs (an answer that never comes, or comes far later than that), and
+    /// ten seconds otherwise, as for the other upstreams: more than any local answer takes on a
+    /// loaded machine. A 30-second interval gives the first round 12 s, room for three attempts
+    /// that each time out. The breakers' pauses run on the poller's manual clock.
     private func poller(
-        _ baseURL: String, store: SQLiteMetricStore, clock: ManualClock, interval: Duration = .seconds(6)
+        _ baseURL: String, store: SQLiteMetricStore, clock: ManualClock, interval: Duration, binanceTimeout: Duration
     ) -> Poller<SQLiteMetricStore> {
-        func http(_ name: String) -> UpstreamHTTPClient {
+        func http(_ name: String, timeout: Duration = .seconds(10)) -> UpstreamHTTPClient {
             UpstreamHTTPClient(
-                upstream: name, timeout: .seconds(1), retry: RetryPolicy(maximumRetries: 2, baseDelay: .milliseconds(20)),
+                upstream: name, timeout: timeout, retry: RetryPolicy(maximumRetries: 2, baseDelay: .milliseconds(20)),
                 rateLimit: RateLimit(requests: 1_000, per: .seconds(1)))
         }
         return Poller(
             plan: PollPlan(
                 markets: [.init(ticker: btc, upstreams: ["binance", "cryptowatch"]), .init(ticker: eth, upstreams: ["coinbase"])],
                 metrics: [.price, .volume], interval: interval, maximumQuoteAge: .seconds(300),
-                breaker: .init(failureThreshold: 2, openDuration: .milliseconds(400))),
+                breaker: .init(failureThreshold: 2, openDuration: Self.breakerPause)),
             upstreams: [
-                BinanceUpstream(baseURL: baseURL, http: http("binance")), CoinbaseUpstream(baseURL: baseURL, http: http("coinbase")),
+                BinanceUpstream(baseURL: baseURL, http: http("binance", timeout: binanceTimeout)),
+                CoinbaseUpstream(baseURL: baseURL, http: http("coinbase")),
                 CryptowatchUpstream(baseURL: baseURL, http: http("cryptowatch")),
             ],
             store: store, logger: Logger(label: "test"), now: { clock.now })
     }
 
+    static let interval = Duration.seconds(30)
+    /// Longer than one interval and shorter than two: an open breaker skips exactly one cycle.
+    static let breakerPause = Duration.seconds(45)
+
     /// Runs `body` with a poller over a fresh store and the fake exchange, `fault` on Binance's quotes.
     private func withFaultyBinance(
-        _ fault: FakeUpstream.Fault?, interval: Duration = .seconds(6),
+        _ fault: FakeUpstream.Fault?, interval: Duration = Self.interval,
         _ body: @Sendable (Poller<SQLiteMetricStore>, FakeUpstream, ManualClock, SQLiteMetricStore) async throws -> Void
     ) async throws {
         try await withTemporaryDirectory { directory in
@@ -61,7 +69,10 @@ import Testing
             let fake = fake()
             if let fault { fake.setFault(fault, on: .quotes(.binance)) }
             try await fake.withRunning { baseURL in
-                try await body(poller(baseURL, store: store, clock: clock, interval: interval), fake, clock, store)
+                let poller = poller(
+                    baseURL, store: store, clock: clock, interval: interval,
+                    binanceTimeout: fault?.hangs == true ? .seconds(1) : .seconds(10))
+                try await body(poller, fake, clock, store)
             }
         }
     }
@@ -69,7 +80,7 @@ import Testing
     /// Faults that say the upstream is unwell (and open its breaker), and faults in one market's
     /// data (which do not).
     static let faults: [(FakeUpstream.Fault, String, Bool)] = [
-        (.latency(.seconds(3)), "timeout", true),
+        (.latency(.seconds(60)), "timeout", true),
         (.noAnswer, "timeout", true),
         (.serverError(503), "http_status", true),
         (.rateLimited(retryAfterSeconds: 1), "rate_limited", true),
@@ -91,9 +102,10 @@ import Testing
         try await withFaultyBinance(fault) { poller, fake, clock, store in
             await poller.registerMetrics()
             for cycle in 0..<2 {
+                if cycle > 0 { clock.advance(seconds: Self.interval.seconds) }
                 let started = ContinuousClock.now
                 let report = await poller.pollOnce()
-                #expect(ContinuousClock.now - started < poller.plan.cycleBudget + .milliseconds(400), "\(fault): within the budget")
+                #expect(ContinuousClock.now - started < poller.plan.cycleBudget, "\(fault): within the budget")
                 #expect(report.failures[btc] == nil, "\(fault): the fallback serves")
                 #expect(report.quotes[btc]?.upstream == "cryptowatch", "\(fault)")
                 #expect(report.quotes[eth]?.quote.price == 3_000, "\(fault): the other ticker is unaffected")
@@ -101,7 +113,6 @@ import Testing
                     let attempt = try #require(poller.monitor.snapshot().tickers.first)
                     #expect(attempt.lastUpstream == "cryptowatch")
                 }
-                clock.advance(seconds: 6)
             }
             let prices = try await store.samples(of: 1, in: TimeRange(last: 60, endingAt: clock.now))?.samples.map(\.value)
             #expect(prices == [64_100, 64_100], "\(fault): only the fallback's prices are stored")
@@ -110,14 +121,18 @@ import Testing
             let status = try #require(poller.monitor.snapshot().tickers.first)
             #expect(status.lastUpstream == "cryptowatch")
 
-            // Recovery: the fault clears, the breaker's probe succeeds, Binance serves again.
+            // Recovery: the fault clears. An open breaker skips one more cycle, then its probe
+            // succeeds and Binance serves again; a closed one lets Binance serve at once.
             fake.clearFaults()
-            let recovered = try #require(
-                try await eventually(within: .seconds(10)) { () async -> CycleReport? in
-                    clock.advance(seconds: 6)
-                    let report = await poller.pollOnce()
-                    return report.quotes[btc]?.upstream == "binance" ? report : nil
-                }, "\(fault): the breaker recovers")
+            if opensTheBreaker {
+                clock.advance(seconds: Self.interval.seconds)
+                let skipped = await poller.pollOnce()
+                #expect(skipped.quotes[btc]?.upstream == "cryptowatch", "\(fault): the breaker is still open")
+                #expect(skipped.rejections[btc]?.first?.error.kind == "circuit_open", "\(fault)")
+            }
+            clock.advance(seconds: Self.interval.seconds)
+            let recovered = await poller.pollOnce()
+            #expect(recovered.quotes[btc]?.upstream == "binance", "\(fault): the breaker recovers")
             #expect(recovered.quotes[btc]?.quote.price == 64_000)
             #expect(poller.monitor.snapshot().upstreams.first { $0.name == "binance" }?.breaker == "closed")
         }
@@ -138,7 +153,8 @@ import Testing
     }
 
     @Test func retryAfterIsWaitedOutWhenItFitsTheCycleAndHoldsEveryRequestBackWhenItDoesNot() async throws {
-        // A 20-second interval: each round has 8 s, so that what fits does so on any machine.
+        // A 20-second interval: each round has 8 s, so that one second fits on any machine, and
+        // a minute never does.
         try await withFaultyBinance(nil, interval: .seconds(20)) { poller, fake, clock, _ in
             // One second fits the round: the retry waits it out, not going early.
             fake.setFault(.rateLimited(retryAfterSeconds: 1), on: .quotes(.binance), times: 1)
@@ -148,18 +164,28 @@ import Testing
             #expect(fake.requestCount(on: .quotes(.binance)) == 2)
             #expect(waited.quotes[btc]?.upstream == "binance", "the retry is answered")
 
-            // Ten seconds do not fit: one request, no retry, and the next cycle does not
-            // ask Binance at all while the pause lasts.
-            fake.setFault(.rateLimited(retryAfterSeconds: 10), on: .quotes(.binance), times: 1)
+            // A minute does not fit: one request, no retry, and the next cycle does not ask
+            // Binance at all while the pause lasts (it outlasts this test on any machine).
+            fake.setFault(.rateLimited(retryAfterSeconds: 60), on: .quotes(.binance), times: 1)
             clock.advance(seconds: 20)
             let refused = await poller.pollOnce()
             #expect(fake.requestCount(on: .quotes(.binance)) == 3)
-            #expect(refused.rejections[btc]?.first?.error == .rateLimited(retryAfterSeconds: 10))
+            #expect(refused.rejections[btc]?.first?.error == .rateLimited(retryAfterSeconds: 60))
             clock.advance(seconds: 20)
             let held = await poller.pollOnce()
             #expect(fake.requestCount(on: .quotes(.binance)) == 3, "held back by Retry-After")
             #expect(held.rejections[btc]?.first?.error.kind == "rate_limited")
             #expect(held.quotes[btc]?.upstream == "cryptowatch")
+        }
+    }
+}
+
+extension FakeUpstream.Fault {
+    /// Whether the answer never comes, or comes far later than a one-second timeout.
+    fileprivate var hangs: Bool {
+        switch self {
+        case .latency, .noAnswer, .drip: true
+        default: false
         }
     }
 }

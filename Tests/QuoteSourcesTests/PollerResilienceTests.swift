@@ -81,29 +81,34 @@ final class ScriptedUpstream: CandleUpstream {
             let fallback = ScriptedUpstream("cryptowatch") { _ in .success(try! Quote(price: 7, volume: 1)) }
             let poller = poller(
                 [.init(ticker: btc, upstreams: ["kraken", "cryptowatch"])], [primary, fallback], store: store, clock: clock,
-                breaker: .init(failureThreshold: 2, openDuration: .seconds(2)))
-            for _ in 0..<2 {
+                breaker: .init(failureThreshold: 2, openDuration: .seconds(150)))
+            for cycle in 0..<2 {
+                if cycle > 0 { clock.advance(seconds: 60) }
                 let report = await poller.pollOnce()
                 #expect(report.quotes[btc]?.upstream == "cryptowatch", "the fallback serves in the same cycle")
-                clock.advance(seconds: 60)
             }
             #expect(primary.batches == 2)
-            #expect(poller.monitor.snapshot().upstreams.first { $0.name == "kraken" }?.breaker == "open")
+            let opened = clock.now
+            let kraken = try #require(poller.monitor.snapshot().upstreams.first { $0.name == "kraken" })
+            #expect(kraken.breaker == "open")
+            #expect(kraken.probeAt == opened.adding(seconds: 150), "the pause is measured on the poller's clock")
 
-            // Open: the primary is not asked, the fallback still serves.
-            let skipped = await poller.pollOnce()
-            #expect(primary.batches == 2)
-            #expect(skipped.quotes[btc]?.upstream == "cryptowatch")
+            // Open: the primary is not asked for the whole pause, the fallback still serves.
+            primary.script { _ in .success(try! Quote(price: 9, volume: 1)) }
+            for _ in 0..<2 {
+                clock.advance(seconds: 60)
+                let skipped = await poller.pollOnce()
+                #expect(primary.batches == 2)
+                #expect(skipped.quotes[btc]?.upstream == "cryptowatch")
+                #expect(skipped.rejections[btc]?.first?.error.kind == "circuit_open")
+            }
             #expect(poller.monitor.snapshot().tickers.first?.lastUpstream == "cryptowatch")
 
-            // Once the pause is over, one batch probes; the upstream is healthy again, so it closes.
-            primary.script { _ in .success(try! Quote(price: 9, volume: 1)) }
-            let closed = try #require(
-                try await eventually(within: .seconds(15)) { () async -> CycleReport? in
-                    clock.advance(seconds: 60)
-                    let report = await poller.pollOnce()
-                    return report.quotes[btc]?.upstream == "kraken" ? report : nil
-                })
+            // The first cycle after the pause probes with one batch; the upstream is healthy
+            // again, so the breaker closes.
+            clock.advance(seconds: 60)
+            let closed = await poller.pollOnce()
+            #expect(closed.quotes[btc]?.upstream == "kraken")
             #expect(closed.quotes[btc]?.quote.price == 9)
             #expect(primary.batches == 3, "exactly one probe")
             #expect(poller.monitor.snapshot().upstreams.first { $0.name == "kraken" }?.breaker == "closed")

@@ -13,7 +13,9 @@ import Testing
     let eth = try! Ticker(parsing: "KRAKEN:ETHUSD")
     let zbtc = try! Ticker(parsing: "ZONDA:BTCUSD")
     let instant = try! Timestamp(rfc3339: "2026-11-25T12:00:00.250Z")
-    let http = UpstreamHTTPClient(timeout: .seconds(1))
+    /// Long enough that the fake's answers are never late, however busy the machine: these tests
+    /// count requests, and a timeout's retry would add one.
+    let http = UpstreamHTTPClient(timeout: .seconds(30))
 
     private func fake() -> FakeUpstream {
         let fake = FakeUpstream()
@@ -87,6 +89,8 @@ import Testing
             let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
             let fake = fake()
             fake.setFault(.latency(.seconds(30)), on: .quotes(.zonda))
+            // Kraken answers as soon as it is asked.
+            let kraken = ScriptedUpstream("kraken") { _ in .success(try! Quote(price: 90_000, volume: 1)) }
             try await fake.withRunning { baseURL in
                 let poller = Poller(
                     plan: PollPlan(
@@ -94,17 +98,16 @@ import Testing
                         metrics: [.price],
                         interval: .seconds(60)
                     ),
-                    upstreams: [
-                        KrakenUpstream(baseURL: baseURL, http: UpstreamHTTPClient(timeout: .seconds(20))),
-                        ZondaUpstream(baseURL: baseURL, http: UpstreamHTTPClient(timeout: .seconds(20))),
-                    ],
+                    upstreams: [kraken, ZondaUpstream(baseURL: baseURL, http: UpstreamHTTPClient(timeout: .seconds(20)))],
                     store: InstrumentedStore(store, finishesCancelledWrites: true),
                     logger: Logger(label: "test")
                 )
                 let cycle = Task { await poller.pollOnce() }
                 // Kraken has answered and Zonda is still thinking: then the shutdown comes.
-                _ = try await eventually(within: .seconds(10)) { fake.requests.count >= 3 ? true : nil }
-                try await Task.sleep(for: .milliseconds(200))
+                let asked = try await eventually(within: .seconds(20)) {
+                    kraken.batches == 1 && fake.requestCount(on: .quotes(.zonda)) >= 1 ? true : nil
+                }
+                #expect(asked == true, "both upstreams were asked: \(kraken.batches) \(fake.requests)")
                 cycle.cancel()
                 let report = await cycle.value
                 #expect(report.stored == 0)

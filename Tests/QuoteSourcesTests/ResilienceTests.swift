@@ -90,36 +90,39 @@ import Testing
         return formatter.string(from: Date().addingTimeInterval(secondsFromNow))
     }
 
-    @Test func theBreakerOpensAfterRepeatedFailuresProbesAndCloses() {
+    @Test func theBreakerOpensAfterRepeatedFailuresProbesAndCloses() throws {
+        // The breaker keeps the poller's time, the clock that stamps samples.
+        let start = try Timestamp(rfc3339: "2026-11-25T12:00:00Z")
+        func at(_ seconds: Double) -> Timestamp { start.adding(seconds: seconds) }
         var breaker = CircuitBreaker(
             configuration: .init(failureThreshold: 3, openDuration: .seconds(10), maximumOpenDuration: .seconds(25)))
-        for _ in 0..<2 { breaker.recordFailure(now: start) }
+        for _ in 0..<2 { breaker.recordFailure(now: at(0)) }
         #expect(breaker.state == .closed)
         breaker.recordSuccess()
-        for _ in 0..<2 { breaker.recordFailure(now: start) }
+        for _ in 0..<2 { breaker.recordFailure(now: at(0)) }
         #expect(breaker.state == .closed, "a success in between starts the count again")
-        breaker.recordFailure(now: start)
+        breaker.recordFailure(now: at(0))
         #expect(breaker.state == .open)
-        let early = breaker.allowsRequest(now: start + .seconds(9))
+        let early = breaker.allowsRequest(now: at(9))
         #expect(!early)
-        let probe = breaker.allowsRequest(now: start + .seconds(10))
+        let probe = breaker.allowsRequest(now: at(10))
         #expect(probe, "the probe")
         #expect(breaker.state == .halfOpen)
 
-        breaker.recordFailure(now: start + .seconds(10))
+        breaker.recordFailure(now: at(10))
         #expect(breaker.state == .open)
-        #expect(breaker.probeAt == start + .seconds(30), "a failed probe doubles the pause")
-        let second = breaker.allowsRequest(now: start + .seconds(30))
+        #expect(breaker.probeAt == at(30), "a failed probe doubles the pause")
+        let second = breaker.allowsRequest(now: at(30))
         #expect(second)
-        breaker.recordFailure(now: start + .seconds(30))
-        #expect(breaker.probeAt == start + .seconds(55), "up to the maximum")
+        breaker.recordFailure(now: at(30))
+        #expect(breaker.probeAt == at(55), "up to the maximum")
 
-        let third = breaker.allowsRequest(now: start + .seconds(55))
+        let third = breaker.allowsRequest(now: at(55))
         #expect(third)
         breaker.recordSuccess()
         #expect(breaker.state == .closed)
-        for _ in 0..<3 { breaker.recordFailure(now: start + .seconds(60)) }
-        #expect(breaker.probeAt == start + .seconds(70), "after closing, the pause starts short again")
+        for _ in 0..<3 { breaker.recordFailure(now: at(60)) }
+        #expect(breaker.probeAt == at(70), "after closing, the pause starts short again")
     }
 }
 

@@ -18,7 +18,6 @@ import Testing
     private func withService<Result: Sendable>(
         fake: FakeUpstream,
         markets: [String] = ["KRAKEN:BTCUSD", "KRAKEN:ETHUSD", "ZONDA:BTCUSD"],
-        timeoutSeconds: Double = 0.5,
         _ body: @escaping @Sendable (String, SQLiteMetricStore) async throws -> Result
     ) async throws -> Result {
         try await withTemporaryDirectory { directory in
@@ -29,18 +28,17 @@ import Testing
                 settings.pollIntervalSeconds = 1
                 settings.markets = try markets.map { Settings.Market(ticker: try Ticker(parsing: $0), upstreams: []) }
                 for kind in [QuoteSourcesUpstream.kraken, .zonda] {
-                    // A local endpoint: no need to keep to the exchange's public rate limit.
-                    settings.upstreams[kind] = Settings.Upstream(
-                        baseURL: upstreamURL, timeoutSeconds: timeoutSeconds, requestsPerSecond: 1_000)
+                    // A local endpoint: no need to keep to the exchange's public rate limit. The
+                    // timeout is far longer than the cycle's 0.8 s budget, so that the budget is
+                    // what ends a cycle whose upstream hangs, and no answer is ever late.
+                    settings.upstreams[kind] = Settings.Upstream(baseURL: upstreamURL, timeoutSeconds: 30, requestsPerSecond: 1_000)
                 }
                 var logger = Logger(label: "integration")
                 logger.logLevel = .error
                 let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
                 let app = try buildApplication(settings, logger: logger) { port in continuation.yield(port) }
                 let reader = try SQLiteMetricStore(path: settings.databasePath)
-                return try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { try await app.run() }
-                    defer { group.cancelAll() }
+                return try await withRunningService(app, logger: logger) {
                     var iterator = ports.makeAsyncIterator()
                     let port = try #require(await iterator.next())
                     return try await body("http://127.0.0.1:\(port)", reader)
@@ -138,7 +136,7 @@ import Testing
     /// Each way an upstream fails, applied to Zonda while Kraken keeps answering: the failing
     /// ticker stores nothing, the healthy one keeps its samples, and cycles keep their pace.
     @Test(arguments: [
-        ("timeout", FakeUpstream.Fault?.some(.latency(.seconds(5))), nil as (String, String)?),
+        ("hang", FakeUpstream.Fault?.some(.latency(.seconds(60))), nil as (String, String)?),
         ("HTTP error", .status(502, body: "bad gateway"), nil),
         ("HTML page", .htmlErrorPage, nil),
         ("truncated JSON", .truncatedJSON, nil),
@@ -158,11 +156,10 @@ import Testing
         fake.setZonda("BTC-USD", price: values?.0 ?? "90100", volume: values?.1 ?? "12.5")
         if let fault { fake.setFault(fault, on: .quotes(.zonda)) }
         try await withService(fake: fake, markets: ["KRAKEN:BTCUSD", "ZONDA:BTCUSD"]) { baseURL, store in
-            let clock = ContinuousClock()
-            let started = clock.now
+            // Three samples within `history`'s 15 s: were a cycle held up by the hanging upstream
+            // until its 30 s timeout, the third would come after a minute.
             let detail = try await Self.history(baseURL, "KRAKEN:BTCUSD", "price", atLeast: 3)
-            #expect(detail != nil, "\(name): the healthy ticker is polled every cycle")
-            #expect(clock.now - started < .seconds(8), "\(name): a failing upstream does not hold up the cycles")
+            #expect(detail != nil, "\(name): the healthy ticker is polled every cycle, not held up by the failing one")
             for metric in try await store.metrics() where metric.ticker.exchange == "ZONDA" {
                 let window = try await store.samples(of: metric.id, in: TimeRange(last: 3_600, endingAt: .now))
                 #expect(window?.samples.isEmpty == true, "\(name): nothing of the failing ticker is stored")
