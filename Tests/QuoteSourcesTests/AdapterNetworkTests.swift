@@ -54,21 +54,22 @@ import Testing
         (.status(429, body: #"{"error":["EAPI:Rate limit exceeded"]}"#), "rate_limited"),
         (.htmlErrorPage, "malformed_body"),
         (.truncatedJSON, "malformed_body"),
-        (.latency(.seconds(30)), "timeout"),
+        (.latency(.seconds(600)), "timeout"),
     ])
     func everyFailureIsReportedPerTicker(fault: FakeUpstream.Fault, kind: String) async throws {
         let fake = krakenFake()
         fake.setFault(fault, on: .quotes(.kraken))
-        let clock = ContinuousClock()
-        let started = clock.now
-        let quotes = try await fake.withRunning { baseURL in
-            // Long enough that a loaded CI machine answers the fast failures in time; the slow
-            // upstream is slower still.
-            await KrakenUpstream(baseURL: baseURL, http: UpstreamHTTPClient(timeout: .seconds(2), retry: .never)).quotes(
+        let (quotes, took) = try await fake.withRunning { baseURL in
+            // Long enough that a loaded machine answers the fast failures in time; the slow
+            // upstream takes ten minutes.
+            let clock = ContinuousClock()
+            let started = clock.now
+            let quotes = await KrakenUpstream(baseURL: baseURL, http: UpstreamHTTPClient(timeout: .seconds(5), retry: .never)).quotes(
                 for: [btc, doge], at: .now)
+            return (quotes, clock.now - started)
         }
-        // The timeout is 2 s and the slow answer takes 30: the bound leaves room for a loaded machine.
-        #expect(clock.now - started < .seconds(10), "a slow upstream must not hold the cycle past its timeout")
+        // Held until the answer, the request would take ten minutes; the timeout ends it at 5 s.
+        #expect(took < .seconds(300), "a slow upstream must not hold the cycle past its timeout")
         for ticker in [btc, doge] {
             let error = #expect(throws: UpstreamError.self) { try quotes[ticker]?.get() }
             #expect(error?.kind == kind, "\(String(describing: error))")

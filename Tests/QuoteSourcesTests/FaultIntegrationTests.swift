@@ -152,6 +152,20 @@ import Testing
         }
     }
 
+    /// The product's side of "the kind depends on timing": when a retry fails another way than
+    /// the first attempt (here, a 503, then no answer at all), the report names the first cause.
+    @Test func aRetryThatFailsAnotherWayReportsTheFirstCause() async throws {
+        try await withFaultyBinance(.noAnswer) { poller, fake, _, _ in
+            // The latest fault set wins while it lasts: the first request gets the 503.
+            fake.setFault(.serverError(503), on: .quotes(.binance), times: 1)
+            let report = await poller.pollOnce()
+            #expect(fake.requestCount(on: .quotes(.binance)) == 3, "the 503 and two retries that hang")
+            let rejection = try #require(report.rejections[btc]?.first)
+            #expect(rejection.error.kind == "http_status", "\(rejection.error)")
+            #expect(poller.monitor.snapshot().tickers.first?.lastError?.kind == "http_status")
+        }
+    }
+
     @Test func retryAfterIsWaitedOutWhenItFitsTheCycleAndHoldsEveryRequestBackWhenItDoesNot() async throws {
         // A 20-second interval: each round has 8 s, so that one second fits on any machine, and
         // a minute never does.
