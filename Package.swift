@@ -26,14 +26,23 @@ let package = Package(
     targets: [
         // Domain types and statistics: pure values and math, no I/O.
         .target(name: "MetricsCore"),
-        // The store protocol and its SQLite implementation.
+        // The store seam: the protocol every store implements, its change feed, the statistics
+        // that follow it, and a store in memory for tests. No database here.
         .target(
             name: "MetricsStore",
             dependencies: [
                 "MetricsCore",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The embedded store: one SQLite file (GRDB).
+        .target(
+            name: "SQLiteStore",
+            dependencies: [
+                "MetricsCore",
+                "MetricsStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // One adapter per upstream, the simulated source and the poller.
@@ -66,6 +75,7 @@ let package = Package(
             dependencies: [
                 "MetricsCore",
                 "MetricsStore",
+                "SQLiteStore",
                 "QuoteSources",
                 "MetricsAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -105,9 +115,15 @@ let package = Package(
             name: "MetricsCoreTests",
             dependencies: ["MetricsCore", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        // The conformance suite every store passes, and the statistics that follow a store.
         .testTarget(
             name: "MetricsStoreTests",
-            dependencies: ["MetricsCore", "MetricsStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["MetricsCore", "MetricsStore", "SQLiteStore", "TestSupport"]
+        ),
+        // What only the SQLite store promises: its file, its schema, several processes on one file.
+        .testTarget(
+            name: "SQLiteStoreTests",
+            dependencies: ["MetricsCore", "MetricsStore", "SQLiteStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "QuoteSourcesTests",
@@ -130,14 +146,14 @@ let package = Package(
         .testTarget(
             name: "MetricsAPITests",
             dependencies: [
-                "MetricsCore", "MetricsStore", "MetricsAPI", "TestSupport",
+                "MetricsCore", "MetricsStore", "MetricsAPI",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(
             name: "cryptometricsTests",
             dependencies: [
-                "cryptometrics", "MetricsCore", "MetricsStore", "QuoteSources", "FakeUpstream", "TestSupport",
+                "cryptometrics", "MetricsCore", "MetricsStore", "SQLiteStore", "QuoteSources", "FakeUpstream", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

@@ -3,8 +3,8 @@ import MetricsStore
 
 /// Probes for orchestrators: `/healthz` says the process answers, `/readyz` that it can also read
 /// its database and has loaded the statistics, so that it can serve the API.
-struct HealthController<Store: MetricStore> {
-    let statistics: LiveStatistics<Store>
+struct HealthController {
+    let statistics: LiveStatistics
 
     func addRoutes(to router: Router<some RequestContext>) {
         router.get("healthz") { _, _ in JSONBody.response(OneFieldBody.status("ok")) }

@@ -6,8 +6,8 @@ import MetricsStore
 /// The original API, served from the ready statistics: the list of metrics, and one metric's
 /// history with its standard deviation and rank; plus other windows, custom ranges and
 /// downsampling.
-struct MetricsController<Store: MetricStore> {
-    let statistics: LiveStatistics<Store>
+struct MetricsController {
+    let statistics: LiveStatistics
     let cache: ResponseCache<ResponseKey>
 
     /// The longest custom range, and the most samples one may hold: bounds on what one request
@@ -95,81 +95,5 @@ struct MetricsController<Store: MetricStore> {
             MetricDetailBody(report: report, keptOffsets: kept, customRange: range),
             capacity: (min(maxPoints ?? .max, history.count) + 4) * MetricDetailBody.bytesPerSample
         ).response(to: request)
-    }
-}
-
-/// `GET /rankings`: every metric of a type ordered by a measure over a window, a page at a time.
-struct RankingsController<Store: MetricStore> {
-    let statistics: LiveStatistics<Store>
-    let cache: ResponseCache<ResponseKey>
-
-    static var defaultLimit: Int { 100 }
-    static var largestLimit: Int { 1_000 }
-
-    func addRoutes(to router: Router<some RequestContext>) {
-        router.get("rankings", use: rankings)
-    }
-
-    @Sendable func rankings(_ request: Request, context: some RequestContext) async throws -> Response {
-        let query = try QueryParameters(request, allowed: ["metric_type", "window", "by", "limit", "offset"])
-        let type = try query.choice("metric_type", default: MetricType.price)
-        let window = try query.choice("window", default: StatisticsWindow.default)
-        let measure = try query.choice("by", default: VolatilityMeasure.standardDeviation)
-        let limit = try query.integer("limit", in: 0...Self.largestLimit) ?? Self.defaultLimit
-        let offset = try query.integer("offset", in: 0...Int(Int32.max)) ?? 0
-        try statistics.requireLoaded()
-        let generation = statistics.read { $0.generation }
-        let key = ResponseKey.rankings(type: type, window: window, measure: measure, limit: limit, offset: offset)
-        if let cached = cache.cached(key, generation: generation) { return cached.response(to: request) }
-        let (body, bookGeneration) = statistics.read { book in
-            let ranking = book.ranking(StatisticsBook.RankingKey(type: type, window: window, measure: measure))
-            let page = ranking.entries.dropFirst(offset).prefix(limit)
-            let rows = page.enumerated().compactMap { index, entry in
-                book.metric(entry.id).map {
-                    RankingBody.Row(rank: offset + index + 1, metric: $0, statistics: book.statistics(of: entry.id, window: window))
-                }
-            }
-            return (RankingBody(type: type, window: window, measure: measure, total: ranking.count, rows: rows), book.generation)
-        }
-        return cache.body(for: key, generation: bookGeneration) {
-            RenderedBody(body, capacity: body.rows.count * 200 + 128)
-        }.response(to: request)
-    }
-}
-
-extension LiveStatistics {
-    /// Throws the API's 503 until the first load is done.
-    func requireLoaded() throws(APIError) {
-        guard isLoaded else {
-            throw APIError(.serviceUnavailable, "The statistics are still loading from the database; retry in a few seconds.")
-        }
-    }
-}
-
-/// A metric id read from the path the way the original read it (Python's `int()`): surrounding
-/// whitespace, a sign, leading zeros and underscores between digits are accepted; anything else is
-/// the original's 400.
-struct MetricID {
-    /// The id, or `nil` for an integer no metric can have (beyond 64 bits).
-    let value: Int64?
-    /// The integer as the original printed it in its 404 (`007` → `7`).
-    let canonical: String
-
-    init(_ text: String) throws(APIError) {
-        var body = Substring(text.trimmingCharacters(in: .whitespacesAndNewlines))
-        var negative = false
-        if let sign = body.first, sign == "-" || sign == "+" {
-            negative = sign == "-"
-            body = body.dropFirst()
-        }
-        let isDigit = { (character: Character) in character.isASCII && character.isNumber }
-        guard let first = body.first, let last = body.last, isDigit(first), isDigit(last),
-            body.allSatisfy({ isDigit($0) || $0 == "_" }), !body.contains("__")
-        else {
-            throw APIError.invalidMetricID(text)
-        }
-        let digits = body.filter(isDigit).drop { $0 == "0" }
-        canonical = digits.isEmpty ? "0" : (negative ? "-" : "") + digits
-        value = Int64(canonical)
     }
 }

@@ -2,15 +2,25 @@ import Hummingbird
 import MetricsCore
 
 /// A request's query string, read strictly: each route names the parameters it takes, and an
-/// unknown one is a 400 that lists them, so that `?windw=1h` is not silently ignored.
+/// unknown one is a 400 that lists them, so that `?windw=1h` is not silently ignored. A parameter
+/// given twice is a 400 too: which of the two was meant is not ours to guess.
 struct QueryParameters {
     private let parameters: Hummingbird.Parameters
 
     init(_ request: Request, allowed: [String]) throws(APIError) {
         parameters = request.uri.queryParameters
-        for (name, _) in parameters where !allowed.contains(String(name)) {
-            let list = allowed.map { "\"\($0)\"" }.joined(separator: ", ")
-            throw APIError(.badRequest, "Unknown query parameter \"\(name)\". This endpoint takes \(list).")
+        var seen: Set<Substring> = []
+        for (name, _) in parameters {
+            guard allowed.contains(String(name)) else {
+                let takes =
+                    allowed.isEmpty
+                    ? "This endpoint takes no query parameters."
+                    : "This endpoint takes \(allowed.map { "\"\($0)\"" }.joined(separator: ", "))."
+                throw APIError(.badRequest, "Unknown query parameter \"\(name)\". \(takes)")
+            }
+            guard seen.insert(name).inserted else {
+                throw APIError(.badRequest, "Query parameter \"\(name)\" is given more than once. Give it once.")
+            }
         }
     }
 

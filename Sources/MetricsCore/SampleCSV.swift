@@ -39,46 +39,64 @@ public enum SampleCSV {
         _ bytes: UnsafeRawBufferPointer,
         _ body: (SampleRow) throws -> Void
     ) throws -> Int {
-        let bytes = bytes.assumingMemoryBound(to: UInt8.self)
-        var position = 0
-        var line = 0
-        var rows = 0
-        var tickers = TickerCache()
-
-        // Skip a UTF-8 byte order mark, which spreadsheet exports often add.
-        if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { position = 3 }
-
-        while position < bytes.count {
-            line += 1
-            var end = position
-            while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
-            var lineEnd = end
-            if lineEnd > position, bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
-            let content = UnsafeBufferPointer(rebasing: bytes[position..<lineEnd])
-            position = end + 1
-
-            if line == 1 {
-                guard String(decoding: content, as: UTF8.self) == header else {
-                    throw SampleCSVError(
-                        line: 1,
-                        reason:
-                            "the first line must be the header \"\(header)\", found \"\(String(decoding: content.prefix(80), as: UTF8.self))\""
-                    )
-                }
-                continue
-            }
-            if content.isEmpty { continue }
-            let row = try parseRow(content, line: line, tickers: &tickers)
-            try body(row)
-            rows += 1
-        }
-        if line == 0 {
-            throw SampleCSVError(line: 1, reason: "the file is empty; expected the header \"\(header)\"")
-        }
-        return rows
+        var reader = Reader()
+        while try reader.read(bytes, rows: .max, body) {}
+        return reader.rows
     }
 
-    private static func parseRow(
+    /// Where a reading of one file has got to, so that a file can be read a batch of rows at a
+    /// time (an import hands each batch to the store while it reads the next). The caller hands
+    /// in the same bytes on every call.
+    public struct Reader {
+        /// Data rows read so far.
+        public private(set) var rows = 0
+        private var position = 0
+        private var line = 0
+        private var tickers = TickerCache()
+
+        public init() {}
+
+        /// Calls `body` for up to `limit` more data rows; returns false once the file is read to
+        /// its end. Stops at the first bad row, throwing its line number and what is wrong with it.
+        public mutating func read(_ raw: UnsafeRawBufferPointer, rows limit: Int, _ body: (SampleRow) throws -> Void) throws -> Bool {
+            let bytes = raw.assumingMemoryBound(to: UInt8.self)
+            // Skip a UTF-8 byte order mark, which spreadsheet exports often add.
+            if line == 0, position == 0, bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { position = 3 }
+            var read = 0
+            while position < bytes.count, read < limit {
+                line += 1
+                var end = position
+                while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+                var lineEnd = end
+                if lineEnd > position, bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+                let content = UnsafeBufferPointer(rebasing: bytes[position..<lineEnd])
+                position = end + 1
+
+                if line == 1 {
+                    guard String(decoding: content, as: UTF8.self) == header else {
+                        throw SampleCSVError(
+                            line: 1,
+                            reason:
+                                "the first line must be the header \"\(header)\", found \"\(String(decoding: content.prefix(80), as: UTF8.self))\""
+                        )
+                    }
+                    continue
+                }
+                if content.isEmpty { continue }
+                let row = try parseRow(content, line: line, tickers: &tickers)
+                try body(row)
+                rows += 1
+                read += 1
+            }
+            if position < bytes.count { return true }
+            if line == 0 {
+                throw SampleCSVError(line: 1, reason: "the file is empty; expected the header \"\(header)\"")
+            }
+            return false
+        }
+    }
+
+    fileprivate static func parseRow(
         _ content: UnsafeBufferPointer<UInt8>,
         line: Int,
         tickers: inout TickerCache

@@ -20,8 +20,6 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         microsecondsSince1970 = secondsSince1970 * 1_000_000
     }
 
-    public var date: Date { Date(timeIntervalSince1970: Double(microsecondsSince1970) / 1_000_000) }
-
     public static var now: Timestamp { Timestamp(Date()) }
 
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
@@ -35,7 +33,7 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// The latest instant at or before this one that is a whole multiple of `step` since the epoch.
     public func roundedDown(toMultipleOf step: Duration) -> Timestamp {
-        let stepMicros = max(1, step.components.seconds * 1_000_000 + step.components.attoseconds / 1_000_000_000_000)
+        let stepMicros = max(1, step.microseconds)
         return Timestamp(microsecondsSince1970: microsecondsSince1970.floorDivided(by: stepMicros).quotient * stepMicros)
     }
 

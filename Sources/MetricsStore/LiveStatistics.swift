@@ -8,7 +8,7 @@ import Synchronization
 /// (its own poller, `cryptometrics poll` elsewhere, an import) from the feed, a few times a
 /// second. Requests read the book under a lock held for a lookup; a refresh holds it while it
 /// folds a cycle in.
-public final class LiveStatistics<Store: MetricStore>: Sendable {
+public final class LiveStatistics: Sendable {
     /// How often ``run(logger:)`` reads the feed: a stored sample shows within this, plus the time
     /// to fold it in.
     public static var defaultInterval: Duration { .milliseconds(250) }
@@ -22,12 +22,12 @@ public final class LiveStatistics<Store: MetricStore>: Sendable {
         var isLoaded = false
     }
 
-    public let store: Store
+    public let store: any MetricStore
     private let now: @Sendable () -> Timestamp
     private let state = Mutex(State())
 
     /// - Parameter now: the clock that ends every window; tests pass their own.
-    public init(store: Store, now: @escaping @Sendable () -> Timestamp = { .now }) {
+    public init(store: any MetricStore, now: @escaping @Sendable () -> Timestamp = { .now }) {
         self.store = store
         self.now = now
     }

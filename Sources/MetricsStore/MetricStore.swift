@@ -1,7 +1,8 @@
 import MetricsCore
 
 /// Where samples are kept: the seam between the poller and importer that write and the API that
-/// reads, so that SQLite (one machine) and PostgreSQL (several) are interchangeable.
+/// reads, so that SQLite (one machine), PostgreSQL (several) and memory (tests) are
+/// interchangeable. Every implementation passes the same conformance suite.
 ///
 /// Implementations are safe to share between tasks, and several processes may write to the same
 /// database at once (`cryptometrics poll` beside `cryptometrics serve --no-poll`). Metric ids are
@@ -10,7 +11,7 @@ public protocol MetricStore: Sendable {
     /// Every metric, ascending by id.
     func metrics() async throws -> [Metric]
 
-    /// The metrics for `keys`, created with new ids where they do not exist yet.
+    /// The metrics for `keys`, created with new ids in the order given where they do not exist yet.
     func metrics(for keys: [MetricKey]) async throws -> [MetricKey: Metric]
 
     /// Stores one value per metric, all at one timestamp, in one transaction (a poll cycle), creating
@@ -20,17 +21,12 @@ public protocol MetricStore: Sendable {
     @discardableResult
     func record(_ values: [MetricKey: SampleValue], at timestamp: Timestamp) async throws -> Int
 
-    /// Stores every row that `produce` hands to its `insert` callback in one transaction: all of them,
-    /// or none when `produce` or an insert throws. Rows whose metric already has a sample at that
-    /// timestamp are skipped and counted. Built for bulk loads of millions of rows.
-    func importSamples(
-        _ produce: (_ insert: (SampleRow) throws -> Void) throws -> Void
-    ) async throws -> ImportSummary
-
-    /// Stores `rows` as the bulk import above does, for rows already in memory (a backfill):
-    /// without blocking the caller's thread while the database writes, since a backfill runs
-    /// beside the API and the poller.
-    func importSamples(_ rows: [SampleRow]) async throws -> ImportSummary
+    /// Stores every row of every batch in one transaction: all of them, or none when reading
+    /// `batches` throws or the store refuses a row. Rows whose metric already has a sample at that
+    /// timestamp (in the store, or earlier in the same import) are skipped and counted. Built for
+    /// bulk loads of millions of rows: batches are written as they come, not gathered first.
+    func importSamples<Batches: AsyncSequence>(_ batches: Batches) async throws -> ImportSummary
+    where Batches.Element == [SampleRow]
 
     /// One metric's samples in `range`, ascending, at most `limit` of them; `nil` when no metric has
     /// this id.
@@ -65,8 +61,13 @@ public struct ImportSummary: Hashable, Sendable {
 }
 
 extension MetricStore {
+    /// Imports rows already in memory (a backfill's candles) as one batch.
     public func importSamples(_ rows: [SampleRow]) async throws -> ImportSummary {
-        try await importSamples { insert in for row in rows { try insert(row) } }
+        try await importSamples(
+            AsyncStream { batches in
+                batches.yield(rows)
+                batches.finish()
+            })
     }
 
     /// Stores values that all came from one `origin`.

@@ -1,16 +1,17 @@
 import MetricsCore
 
-/// Where a reader of the change feed is: the last batch and the last metric it has seen.
+/// Where a reader of the change feed is. What it holds is each store's own business (SQLite: the
+/// last batch and metric read; a PostgreSQL feed needs a commit-ordered position), so a reader
+/// keeps the cursor its store handed out and gives it back, never making one of its own.
 public struct ChangeCursor: Hashable, Sendable, CustomStringConvertible {
-    public let batch: Int64
-    public let metric: Int64
+    /// The store's own numbers, in the store's own order.
+    public let position: [Int64]
 
-    public init(batch: Int64, metric: Int64) {
-        self.batch = batch
-        self.metric = metric
+    public init(position: [Int64]) {
+        self.position = position
     }
 
-    public var description: String { "batch \(batch), metric \(metric)" }
+    public var description: String { position.map(String.init).joined(separator: "/") }
 }
 
 /// What the store gained since a ``ChangeCursor``: new metrics, and samples of every metric in the
@@ -69,7 +70,7 @@ public struct RangeSamples: Sendable {
 extension SeriesSamples {
     /// A copy of `elements` with a quarter more capacity than it needs: the series it becomes
     /// grows by a sample at a time and drops old ones in batches, so it never doubles its storage.
-    static func sized<Element>(_ elements: [Element]) -> [Element] {
+    public static func sized<Element>(_ elements: [Element]) -> [Element] {
         var copy: [Element] = []
         copy.reserveCapacity(elements.count + elements.count / 4 + 64)
         copy.append(contentsOf: elements)

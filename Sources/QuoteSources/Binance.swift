@@ -43,41 +43,18 @@ public struct BinanceUpstream: CandleUpstream {
     /// Binance's symbol: `BTCUSDT`.
     static func symbol(_ pair: CurrencyPair) -> String { pair.base + pair.quote }
 
+    /// Chunks of ``symbolsPerRequest`` side by side, the pacer keeping them within the rate limit
+    /// (see ``UnknownPairs`` for a symbol Binance does not list).
     public func quotes(for tickers: [Ticker], at timestamp: Timestamp) async -> [Ticker: Result<Quote, UpstreamError>] {
-        // Pairs Binance said it does not list go alone, so that they do not fail a chunk each cycle.
-        let (batch, alone) = unknownPairs.split(tickers)
-        let chunks =
-            stride(from: 0, to: batch.count, by: Self.symbolsPerRequest).map { start in
-                Array(batch[start..<min(start + Self.symbolsPerRequest, batch.count)])
-            } + alone.map { [$0] }
-        // The chunks go out side by side; the pacer keeps them within the rate limit.
-        let answers = await boundedConcurrentMap(chunks, limit: http.concurrentRequests) { chunk in await quotes(forChunk: chunk) }
-        let results = answers.reduce(into: [Ticker: Result<Quote, UpstreamError>]()) { results, answer in
-            results.merge(answer) { first, _ in first }
-        }
-        unknownPairs.record(results.filter { entry in alone.contains(entry.key) })
-        return results
-    }
-
-    private func quotes(forChunk tickers: [Ticker]) async -> [Ticker: Result<Quote, UpstreamError>] {
-        do throws(UpstreamError) {
+        await unknownPairs.quotes(for: tickers, batchSize: Self.symbolsPerRequest, concurrency: http.concurrentRequests) {
+            tickers throws(UpstreamError) in
             let symbols = tickers.map { Self.symbol($0.pair) }
             let (status, body) = try await http.get(Self.tickerURL(baseURL: baseURL, symbols: symbols))
             let answer = try BinanceTickerAnswer(status: status, body: body.readableBytesView, asked: symbols)
             return Dictionary(
                 uniqueKeysWithValues: tickers.map { ticker in
                     (ticker, Result { () throws(UpstreamError) in try answer.quote(for: Self.symbol(ticker.pair)) })
-                }
-            )
-        } catch .unknownPair where tickers.count > 1 {
-            // One bad symbol fails the whole request: ask for each pair alone to find it.
-            let results = await boundedConcurrentMap(tickers, limit: http.concurrentRequests) { ticker in
-                (ticker, await quotes(forChunk: [ticker])[ticker]!)
-            }
-            unknownPairs.record(Dictionary(uniqueKeysWithValues: results))
-            return Dictionary(uniqueKeysWithValues: results)
-        } catch {
-            return Dictionary(uniqueKeysWithValues: tickers.map { ($0, .failure(error)) })
+                })
         }
     }
 
@@ -129,11 +106,12 @@ struct BinanceTickerAnswer {
 
     /// Reads an answer to a request for the symbols `asked`.
     init(status: Int, body: some Collection<UInt8>, asked: [String]) throws(UpstreamError) {
-        let document = try? JSONValue.parse(body, upstream: "binance")
+        let parsed = ParsedBody(body, upstream: "binance")
+        let document = parsed.document
         try BinanceErrors.check(status: status, document: document, body: body, asked: asked.joined(separator: ","))
         self.asked = Set(asked)
-        let parsed = try document.orParsing(body, upstream: "binance")
-        let list = parsed.array ?? [parsed]
+        let json = try parsed.json()
+        let list = json.array ?? [json]
         var entries: [String: JSONValue] = [:]
         for (index, entry) in list.enumerated() {
             guard let symbol = entry["symbol"]?.string else {
@@ -167,9 +145,10 @@ struct BinanceTickerAnswer {
 /// answer is not minute candles and fails the request.
 enum BinanceKlines {
     static func parse(status: Int, body: some Collection<UInt8>, symbol: String) throws(UpstreamError) -> [Candle] {
-        let document = try? JSONValue.parse(body, upstream: "binance")
+        let parsed = ParsedBody(body, upstream: "binance")
+        let document = parsed.document
         try BinanceErrors.check(status: status, document: document, body: body, asked: symbol)
-        let rows = try CandleRow.rows(try document.orParsing(body, upstream: "binance"), path: "klines", columns: 7)
+        let rows = try CandleRow.rows(parsed.json(), path: "klines", columns: 7)
         let period = BinanceUpstream.candlePeriod
         var candles: [Candle] = []
         candles.reserveCapacity(rows.count)

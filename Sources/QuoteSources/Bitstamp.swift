@@ -99,10 +99,11 @@ struct BitstampTickerAnswer {
 
     /// Reads an answer to a request for `asked` (a pair name, or "every market").
     init(status: Int, body: some Collection<UInt8>, asked: String) throws(UpstreamError) {
-        let document = try? JSONValue.parse(body, upstream: "bitstamp")
+        let parsed = ParsedBody(body, upstream: "bitstamp")
+        let document = parsed.document
         try BitstampErrors.check(status: status, document: document, body: body, asked: asked)
-        let parsed = try document.orParsing(body, upstream: "bitstamp")
-        if let list = parsed.array {
+        let json = try parsed.json()
+        if let list = json.array {
             var byPair: [String: JSONValue] = [:]
             for (index, entry) in list.enumerated() {
                 guard let pair = entry["pair"]?.string else {
@@ -112,8 +113,8 @@ struct BitstampTickerAnswer {
             }
             self.single = nil
             self.byPair = byPair
-        } else if parsed.object != nil {
-            self.single = parsed
+        } else if json.object != nil {
+            self.single = json
             self.byPair = [:]
         } else {
             throw .malformedBody("Bitstamp's ticker answer is neither an object nor an array")
@@ -145,9 +146,10 @@ struct BitstampTickerAnswer {
 enum BitstampOHLC {
     static func parse(status: Int, body: some Collection<UInt8>, pair: CurrencyPair) throws(UpstreamError) -> [Candle] {
         let name = BitstampPairName.of(pair)
-        let document = try? JSONValue.parse(body, upstream: "bitstamp")
+        let parsed = ParsedBody(body, upstream: "bitstamp")
+        let document = parsed.document
         try BitstampErrors.check(status: status, document: document, body: body, asked: name)
-        let data = try document.orParsing(body, upstream: "bitstamp")["data"]
+        let data = try parsed.json()["data"]
         if let answered = data?["pair"]?.string, answered.uppercased() != name {
             throw .wrongPair(asked: name, answered: answered)
         }

@@ -27,7 +27,7 @@ enum CandlePages {
     /// beyond ``maximumPages``, the oldest candles are the ones left out: the recent past matters more.
     static func plan(closingIn range: TimeRange, now: Timestamp, period: Duration, rowsPerPage: Int) -> [CandlePage] {
         precondition(rowsPerPage > 0, "a page holds at least one candle")
-        let step = period.components.seconds * 1_000_000
+        let step = period.microseconds
         precondition(step > 0, "a candle period is at least a second")
         let lastClose = min(range.through, now).roundedDown(toMultipleOf: period).microsecondsSince1970
         let flooredFrom = range.from.roundedDown(toMultipleOf: period).microsecondsSince1970

@@ -88,9 +88,10 @@ enum CoinbaseErrors {
 /// Reads a `/products/{id}/ticker` answer.
 enum CoinbaseTicker {
     static func quote(status: Int, body: some Collection<UInt8>, product: String) throws(UpstreamError) -> Quote {
-        let document = try? JSONValue.parse(body, upstream: "coinbase")
+        let parsed = ParsedBody(body, upstream: "coinbase")
+        let document = parsed.document
         try CoinbaseErrors.check(status: status, document: document, body: body, product: product)
-        let ticker = try document.orParsing(body, upstream: "coinbase")
+        let ticker = try parsed.json()
         guard ticker.object != nil else { throw .malformedBody("Coinbase's ticker for \(product) is not an object") }
         return try Quote(
             price: ticker["price"].decimal("price"),
@@ -113,9 +114,10 @@ enum CoinbaseTicker {
 /// the open time in seconds, newest first.
 enum CoinbaseCandles {
     static func parse(status: Int, body: some Collection<UInt8>, product: String) throws(UpstreamError) -> [Candle] {
-        let document = try? JSONValue.parse(body, upstream: "coinbase")
+        let parsed = ParsedBody(body, upstream: "coinbase")
+        let document = parsed.document
         try CoinbaseErrors.check(status: status, document: document, body: body, product: product)
-        let rows = try CandleRow.rows(try document.orParsing(body, upstream: "coinbase"), path: "candles", columns: 6)
+        let rows = try CandleRow.rows(parsed.json(), path: "candles", columns: 6)
         var candles: [Candle] = []
         candles.reserveCapacity(rows.count)
         for row in rows {

@@ -94,13 +94,14 @@ enum CryptowatchSummary {
 /// a 4xx status.
 enum CryptowatchResponse {
     static func result(status: Int, body: some Collection<UInt8>, ticker: Ticker) throws(UpstreamError) -> JSONValue? {
-        let document = try? JSONValue.parse(body, upstream: "cryptowatch")
+        let parsed = ParsedBody(body, upstream: "cryptowatch")
+        let document = parsed.document
         if let message = document?["error"]?.string {
             if status == 404 { throw .unknownPair("\(ticker) (\(message))") }
             throw .exchangeError(message)
         }
         try UpstreamHTTPClient.requireSuccess(status, body)
-        return try document.orParsing(body, upstream: "cryptowatch")["result"]
+        return try parsed.json()["result"]
     }
 }
 

@@ -111,9 +111,10 @@ enum GeminiErrors {
 enum GeminiTicker {
     static func quote(status: Int, body: some Collection<UInt8>, pair: CurrencyPair) throws(UpstreamError) -> Quote {
         let symbol = GeminiUpstream.symbol(pair)
-        let document = try? JSONValue.parse(body, upstream: "gemini")
+        let parsed = ParsedBody(body, upstream: "gemini")
+        let document = parsed.document
         try GeminiErrors.check(status: status, document: document, body: body, asked: symbol)
-        let ticker = try document.orParsing(body, upstream: "gemini")
+        let ticker = try parsed.json()
         guard let volume = ticker["volume"]?.object else {
             throw .invalidValue(field: "\(symbol).volume", reason: "is missing")
         }
@@ -133,9 +134,10 @@ enum GeminiTicker {
 /// volume]`, `time` the open time in milliseconds, newest first. Returns them oldest first.
 enum GeminiCandles {
     static func parse(status: Int, body: some Collection<UInt8>, symbol: String, frame: GeminiTimeFrame) throws(UpstreamError) -> [Candle] {
-        let document = try? JSONValue.parse(body, upstream: "gemini")
+        let parsed = ParsedBody(body, upstream: "gemini")
+        let document = parsed.document
         try GeminiErrors.check(status: status, document: document, body: body, asked: symbol)
-        let rows = try CandleRow.rows(try document.orParsing(body, upstream: "gemini"), path: "candles", columns: 6)
+        let rows = try CandleRow.rows(parsed.json(), path: "candles", columns: 6)
         var candles: [Candle] = []
         candles.reserveCapacity(rows.count)
         for row in rows {

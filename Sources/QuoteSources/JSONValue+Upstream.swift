@@ -31,13 +31,31 @@ extension JSONValue {
     }
 }
 
-extension Optional where Wrapped == JSONValue {
-    /// The document parsed earlier, or the error that parsing `body` gives when there was none.
-    func orParsing(_ body: some Collection<UInt8>, upstream: String) throws(UpstreamError) -> JSONValue {
-        if let self { return self }
-        return try JSONValue.parse(body, upstream: upstream)
+/// A response body parsed once: the document when the body is JSON, and why it is not otherwise.
+/// An exchange may explain an error in a JSON body or answer it with an HTML page, so an adapter
+/// looks for the exchange's own error in ``document`` first, and requires the document after.
+struct ParsedBody {
+    let document: JSONValue?
+    private let failure: UpstreamError?
+
+    init(_ body: some Collection<UInt8>, upstream: String) {
+        do throws(UpstreamError) {
+            document = try JSONValue.parse(body, upstream: upstream)
+            failure = nil
+        } catch {
+            document = nil
+            failure = error
+        }
     }
 
+    /// The document, or why the body is not JSON.
+    func json() throws(UpstreamError) -> JSONValue {
+        if let document { return document }
+        throw failure ?? .malformedBody("the body is not JSON")
+    }
+}
+
+extension Optional where Wrapped == JSONValue {
     /// The number at `field`, or an error naming the field when it is absent.
     func decimal(_ field: String) throws(UpstreamError) -> Double {
         guard let value = self else { throw .invalidValue(field: field, reason: "is missing") }

@@ -33,36 +33,15 @@ public struct KrakenUpstream: CandleUpstream {
 
     public var endpointDescription: String { "\(baseURL)/0/public/Ticker" }
 
+    /// All pairs in one request, as Kraken allows (see ``UnknownPairs`` for a pair it does not list).
     public func quotes(for tickers: [Ticker], at timestamp: Timestamp) async -> [Ticker: Result<Quote, UpstreamError>] {
-        let (batch, alone) = unknownPairs.split(tickers)
-        async let batched = quotes(batching: batch)
-        let single = await boundedConcurrentMap(alone, limit: http.concurrentRequests) { ticker in
-            (ticker, await quotes(batching: [ticker])[ticker]!)
-        }
-        let results = await batched.merging(single) { first, _ in first }
-        unknownPairs.record(Dictionary(uniqueKeysWithValues: single))
-        return results
-    }
-
-    /// One request for `tickers`; when Kraken refuses it for an unknown pair, each pair alone, so
-    /// that the culprit is found (and remembered) and the others still get their quotes.
-    private func quotes(batching tickers: [Ticker]) async -> [Ticker: Result<Quote, UpstreamError>] {
-        guard !tickers.isEmpty else { return [:] }
-        do throws(UpstreamError) {
+        await unknownPairs.quotes(for: tickers, batchSize: max(tickers.count, 1), concurrency: http.concurrentRequests) {
+            tickers throws(UpstreamError) in
             let answer = try await request(tickers)
             return Dictionary(
                 uniqueKeysWithValues: tickers.map { ticker in
                     (ticker, Result { () throws(UpstreamError) in try answer.quote(for: ticker.pair) })
-                }
-            )
-        } catch .unknownPair where tickers.count > 1 {
-            let results = await boundedConcurrentMap(tickers, limit: http.concurrentRequests) { ticker in
-                (ticker, await quotes(batching: [ticker])[ticker]!)
-            }
-            unknownPairs.record(Dictionary(uniqueKeysWithValues: results))
-            return Dictionary(uniqueKeysWithValues: results)
-        } catch {
-            return Dictionary(uniqueKeysWithValues: tickers.map { ($0, .failure(error)) })
+                })
         }
     }
 
@@ -126,7 +105,8 @@ enum KrakenResponse {
     /// The `result` object of an answer to a request for `asked` (the `?pair=` value). Kraken
     /// reports its errors in the body's `error` array, with 200 and sometimes with an error status.
     static func result(status: Int, body: some Collection<UInt8>, asked: String) throws(UpstreamError) -> [String: JSONValue] {
-        let document = try? JSONValue.parse(body, upstream: "kraken")
+        let parsed = ParsedBody(body, upstream: "kraken")
+        let document = parsed.document
         if let errors = document?["error"]?.strings, !errors.isEmpty {
             if errors.contains(where: { $0.hasPrefix("EQuery:Unknown asset pair") }) {
                 throw .unknownPair(asked)
@@ -141,7 +121,7 @@ enum KrakenResponse {
             throw .exchangeError(errors.joined(separator: "; "))
         }
         try UpstreamHTTPClient.requireSuccess(status, body)
-        guard let result = try document.orParsing(body, upstream: "kraken")["result"]?.object else {
+        guard let result = try parsed.json()["result"]?.object else {
             throw .malformedBody("Kraken's answer has no \"result\" object")
         }
         return result

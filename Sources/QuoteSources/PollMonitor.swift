@@ -7,33 +7,50 @@ import Synchronization
 /// before each batch; `GET /status` reads a snapshot of it.
 public final class PollMonitor: Sendable {
     private struct State {
-        var breakers: [String: CircuitBreaker]
-        var tickers: [Ticker: PollStatus.TickerStatus]
-        /// Up to when each ticker's history is complete or being filled: a gap starts here.
-        var coveredThrough: [Ticker: Timestamp] = [:]
+        var breakers: [String: CircuitBreaker] = [:]
+        var tickers: [Ticker: PollStatus.TickerStatus] = [:]
+        /// The tickers polled, in the plan's order, for the status.
+        var order: [Ticker] = []
         var lastCycle: Timestamp?
         var lastCycleMilliseconds: Int64?
     }
 
-    private let state: Mutex<State>
-    private let order: [Ticker]
+    private let state = Mutex(State())
+    private let breaker: CircuitBreaker.Configuration
     private let endpoints: [String: String]
     private let interval: Duration
+    private let breakerGauges: [String: Gauge]
 
-    public init(plan: PollPlan, upstreams: [any QuoteUpstream], breaker: CircuitBreaker.Configuration) {
-        let names = Set(plan.markets.flatMap(\.upstreams))
-        state = Mutex(
-            State(
-                breakers: Dictionary(uniqueKeysWithValues: names.map { ($0, CircuitBreaker(configuration: breaker)) }),
-                tickers: Dictionary(
-                    uniqueKeysWithValues: plan.markets.map {
-                        ($0.ticker, PollStatus.TickerStatus(ticker: $0.ticker, upstreams: $0.upstreams))
-                    })
-            ))
-        order = plan.markets.map(\.ticker)
+    public init(plan: PollPlan, upstreams: [any QuoteUpstream]) {
+        breaker = plan.breaker
         endpoints = Dictionary(upstreams.map { ($0.name, $0.endpointDescription) }) { first, _ in first }
         interval = plan.interval
-        for name in names { Self.breakerGauge(name).record(0) }
+        breakerGauges = Dictionary(
+            upstreams.map { ($0.name, Gauge(label: TelemetryLabel.breakerState, dimensions: [("upstream", $0.name)])) }
+        ) { first, _ in first }
+        track(plan.markets)
+    }
+
+    /// Follows the markets polled, at start and whenever they change: tickers no longer polled
+    /// leave the status, new ones join it with no history yet, and every upstream they name has a
+    /// breaker (kept, with its state, for as long as the process runs).
+    func track(_ markets: [PollPlan.Market]) {
+        let added = state.withLock { state -> [String] in
+            var tickers: [Ticker: PollStatus.TickerStatus] = [:]
+            var added: [String] = []
+            for market in markets {
+                tickers[market.ticker] =
+                    state.tickers[market.ticker] ?? PollStatus.TickerStatus(ticker: market.ticker, upstreams: market.upstreams)
+                for name in market.upstreams where state.breakers[name] == nil {
+                    state.breakers[name] = CircuitBreaker(configuration: breaker)
+                    added.append(name)
+                }
+            }
+            state.tickers = tickers
+            state.order = markets.map(\.ticker)
+            return added
+        }
+        for name in added { breakerGauges[name]?.record(0) }
     }
 
     /// Whether `upstream` may be asked now, or how long until its breaker's probe.
@@ -76,25 +93,21 @@ public final class PollMonitor: Sendable {
             return (before, breaker.state)
         }
         if change.0 != change.1 {
-            Self.breakerGauge(upstream).record(change.1 == .closed ? 0 : change.1 == .halfOpen ? 1 : 2)
+            breakerGauges[upstream]?.record(change.1 == .closed ? 0 : change.1 == .halfOpen ? 1 : 2)
         }
         return change
     }
 
     /// Records a cycle's per-ticker results (`rejections` holds every failed attempt, also those a
-    /// fallback made up for) and returns, for each ticker served, up to when its
-    /// history was covered before this cycle: the poller looks for gaps to backfill in it.
+    /// fallback made up for).
     func recordCycle(
         at timestamp: Timestamp, duration: Duration,
         served: [Ticker: String], rejections: [Ticker: [(upstream: String, error: UpstreamError)]]
-    ) -> [Ticker: Timestamp?] {
+    ) {
         state.withLock { state in
             state.lastCycle = timestamp
             state.lastCycleMilliseconds = duration.milliseconds
-            var previous: [Ticker: Timestamp?] = [:]
             for (ticker, upstream) in served {
-                previous[ticker] = state.coveredThrough[ticker]
-                state.coveredThrough[ticker] = timestamp
                 state.tickers[ticker]?.lastSuccess = timestamp
                 state.tickers[ticker]?.lastUpstream = upstream
                 state.tickers[ticker]?.consecutiveFailures = 0
@@ -105,24 +118,15 @@ public final class PollMonitor: Sendable {
                     at: timestamp, upstream: last.upstream, kind: last.error.kind, reason: last.error.description)
                 if served[ticker] == nil { state.tickers[ticker]?.consecutiveFailures += 1 }
             }
-            return previous
-        }
-    }
-
-    /// Marks tickers' history as complete (or being filled) up to these instants, so that the
-    /// first cycles after start do not report the gap the startup backfill is filling.
-    func seedCoverage(_ covered: [Ticker: Timestamp]) {
-        state.withLock { state in
-            state.coveredThrough.merge(covered) { old, new in max(old, new) }
         }
     }
 
     /// The status as `GET /status` shows it.
     public func snapshot() -> PollStatus {
-        return state.withLock { state in
+        state.withLock { state in
             var status = PollStatus(
                 intervalSeconds: interval.seconds,
-                tickers: order.compactMap { state.tickers[$0] },
+                tickers: state.order.compactMap { state.tickers[$0] },
                 upstreams: state.breakers.keys.sorted().map { name in
                     let breaker = state.breakers[name]!
                     return PollStatus.UpstreamStatus(
@@ -138,10 +142,6 @@ public final class PollMonitor: Sendable {
             status.lastCycleMilliseconds = state.lastCycleMilliseconds
             return status
         }
-    }
-
-    private static func breakerGauge(_ upstream: String) -> Gauge {
-        Gauge(label: "cryptometrics_upstream_breaker_state", dimensions: [("upstream", upstream)])
     }
 }
 

@@ -3,45 +3,71 @@ import Metrics
 import MetricsCore
 import MetricsStore
 import ServiceLifecycle
+import Synchronization
 
-/// Polls the upstreams on a fixed-rate schedule and stores one sample per metric per cycle, and
-/// fills gaps in the history from the exchanges' candles.
+/// Polls the upstreams on a fixed-rate schedule (``PollSchedule``), stores one sample per metric
+/// per cycle, and has the gaps in the history filled from candles (``Backfiller``) beside the
+/// cycles.
 ///
-/// All samples of a cycle carry the cycle's one timestamp, as in the original. Upstreams are asked
-/// concurrently, each with one batch for all its tickers; a ticker whose upstream fails is asked of
-/// its next upstream in the same cycle. Every round of asking has its share of the cycle's budget,
-/// so a cycle ends before the next is due, whatever the upstreams do. An upstream whose breaker is
-/// open is not asked at all. A failing ticker is logged, counted and skipped, the rest of the cycle
-/// is stored, and nothing is ever guessed. On graceful shutdown the cycle in flight is abandoned:
-/// its requests are cancelled and nothing of it is stored.
-public struct Poller<Store: MetricStore>: Service {
+/// All samples of a cycle carry the cycle's one timestamp, as in the original. How a cycle asks
+/// (fallbacks, budgets, breakers, stale quotes) is ``PollRounds``' job; a cycle the store refuses
+/// waits in a ``CycleBacklog``; where the gaps are is ``GapTracker``'s. A failing ticker is logged,
+/// counted and skipped, the rest of the cycle is stored, and nothing is ever guessed. On graceful
+/// shutdown the cycle in flight is abandoned: its requests are cancelled and nothing of it is stored.
+///
+/// The markets polled can change while it runs (``assign(_:)``), for pollers that share the
+/// tickers of one database: a ticker taken over is checked for gaps before its first cycle.
+public struct Poller: Service {
+    /// The configuration, with the markets polled at start.
     public let plan: PollPlan
     let upstreams: [String: any QuoteUpstream]
-    let store: Store
+    let store: any MetricStore
     let logger: Logger
     /// The wall clock that stamps samples and times the breakers' pauses; tests pass their own.
     let now: @Sendable () -> Timestamp
     /// Breakers and last results, for `GET /status`.
     public let monitor: PollMonitor
+    private let assignment: MarketAssignment
+    private let rounds: PollRounds
+    private let gapTracker: GapTracker
+    private let backfiller: Backfiller
+    private let storedCounters = CounterFamily(TelemetryLabel.samplesStored)
+    private let cycleTimer = Metrics.Timer(label: TelemetryLabel.cycleDuration, preferredDisplayUnit: .seconds)
 
     public init(
         plan: PollPlan,
         upstreams: [any QuoteUpstream],
-        store: Store,
+        store: any MetricStore,
         logger: Logger,
         now: @escaping @Sendable () -> Timestamp = { .now }
     ) {
+        let byName = Dictionary(upstreams.map { ($0.name, $0) }) { first, _ in first }
+        Self.requireUpstreams(of: plan.markets, in: byName)
         self.plan = plan
-        self.upstreams = Dictionary(upstreams.map { ($0.name, $0) }) { first, _ in first }
+        self.upstreams = byName
         self.store = store
         self.logger = logger
         self.now = now
-        self.monitor = PollMonitor(plan: plan, upstreams: upstreams, breaker: plan.breaker)
-        for market in plan.markets {
-            for name in market.upstreams {
-                precondition(self.upstreams[name] != nil, "no upstream named \(name) for \(market.ticker)")
-            }
+        let monitor = PollMonitor(plan: plan, upstreams: upstreams)
+        self.monitor = monitor
+        assignment = MarketAssignment(plan.markets)
+        rounds = PollRounds(upstreams: byName, monitor: monitor, maximumQuoteAge: plan.maximumQuoteAge, now: now) { upstream, state in
+            Self.logBreaker(upstream, state, logger: logger)
         }
+        gapTracker = GapTracker(threshold: plan.gapThreshold)
+        backfiller = Backfiller(upstreams: byName, store: store, metrics: plan.metrics, logger: logger)
+    }
+
+    /// The markets polled now.
+    public var markets: [PollPlan.Market] { assignment.markets }
+
+    /// Polls `markets` from the next cycle on, instead of those it polled. A ticker new to this
+    /// poller is checked for gaps (and backfilled) before its first cycle; one it no longer polls
+    /// leaves its status.
+    public func assign(_ markets: [PollPlan.Market]) {
+        Self.requireUpstreams(of: markets, in: upstreams)
+        assignment.replace(with: markets)
+        monitor.track(markets)
     }
 
     public func run() async throws {
@@ -52,8 +78,9 @@ public struct Poller<Store: MetricStore>: Service {
             await withTaskGroup(of: Void.self) { group in
                 // Backfills run beside the cycles, so that the first cycle is not held up by a
                 // day of candles and a gap is filled while polling goes on.
-                group.addTask { await fill(gaps) }
-                for gap in await startupGaps() { gapSink.yield(gap) }
+                group.addTask { [assignment, backfiller] in
+                    await backfiller.fill(gaps) { ticker in assignment.market(of: ticker) }
+                }
                 await pollOnSchedule(gaps: gapSink)
                 gapSink.finish()
                 group.cancelAll()
@@ -62,33 +89,38 @@ public struct Poller<Store: MetricStore>: Service {
         logger.info("poller stopped")
     }
 
-    private func pollOnSchedule(gaps: AsyncStream<BackfillGap>.Continuation) async {
+    private func pollOnSchedule(gaps gapSink: AsyncStream<BackfillGap>.Continuation) async {
         let clock = ContinuousClock()
         let schedule = PollSchedule(start: clock.now, interval: plan.interval)
         var slot = 0
-        var backlog: [(Timestamp, [MetricKey: SampleValue])] = []
+        var backlog = CycleBacklog()
         defer {
             if !backlog.isEmpty {
-                let samples = backlog.reduce(0) { $0 + $1.1.count }
                 logger.error(
-                    "stopping with \(backlog.count) cycle(s), \(samples) samples, never stored: the store refused them until the end")
+                    "stopping with \(backlog.cycles.count) cycle(s), \(backlog.sampleCount) samples, never stored: the store refused them until the end"
+                )
             }
         }
         while !Task.isCancelled {
+            // Tickers new to this poller (all of them at start): their gaps first.
+            let added = assignment.takeAdded()
+            if !added.isEmpty {
+                for gap in await startupGaps(of: added) { gapSink.yield(gap) }
+            }
             let report = await pollOnce()
             if Task.isCancelled { break }
             log(report)
-            for gap in report.gaps { gaps.yield(gap) }
+            for gap in report.gaps { gapSink.yield(gap) }
             if let unstored = report.unstored {
                 // The store was busy or unwritable (a long import holds SQLite's write lock):
                 // keep the cycle and store it once the store takes writes again.
-                backlog.append((report.timestamp, unstored))
-                if backlog.count > Self.backlogLimit {
-                    backlog.removeFirst()
-                    logger.error("dropping the oldest unstored cycle: more than \(Self.backlogLimit) are waiting for the store")
+                if let dropped = backlog.keep(unstored, at: report.timestamp) {
+                    logger.error(
+                        "dropping the unstored cycle of \(dropped.timestamp): more than \(backlog.limit) are waiting for the store")
                 }
             } else if !backlog.isEmpty {
-                backlog = await storeBacklog(backlog)
+                let stored = await backlog.store(into: store)
+                if stored > 0 { logger.info("stored \(stored) cycle(s) that had waited for the store") }
             }
             let next = schedule.nextSlot(after: slot, now: clock.now)
             if next.missed > 0 {
@@ -106,57 +138,13 @@ public struct Poller<Store: MetricStore>: Service {
         }
     }
 
-    /// Cycles kept in memory while the store refuses writes, at most.
-    static var backlogLimit: Int { 1_000 }
-
-    /// Stores cycles that could not be stored when they ran; returns those that still cannot.
-    private func storeBacklog(_ backlog: [(Timestamp, [MetricKey: SampleValue])]) async -> [(Timestamp, [MetricKey: SampleValue])] {
-        for (index, (timestamp, values)) in backlog.enumerated() {
-            do {
-                try await store.record(values, at: timestamp)
-            } catch {
-                return Array(backlog[index...])
-            }
-        }
-        logger.info("stored \(backlog.count) cycle(s) that had waited for the store")
-        return []
-    }
-
     /// Runs one cycle now: ask, validate, store. Never throws: what failed is in the report.
     @discardableResult
     public func pollOnce() async -> CycleReport {
         let clock = ContinuousClock()
         let started = clock.now
-        let deadline = started + plan.cycleBudget
         let timestamp = now()
-        var remaining = Dictionary(uniqueKeysWithValues: plan.markets.map { ($0.ticker, $0.upstreams[...]) })
-        var quotes: [Ticker: (quote: Quote, upstream: String)] = [:]
-        var rejections: [Ticker: [(upstream: String, error: UpstreamError)]] = [:]
-
-        // Each round asks every ticker's next upstream; fallbacks make further rounds. A round may
-        // use its share of what is left of the budget, so that the last fallback still has time.
-        while !remaining.isEmpty, !Task.isCancelled {
-            let roundsLeft = remaining.values.map(\.count).max()!
-            let roundDeadline = clock.now + (deadline - clock.now) / roundsLeft
-            var batches: [String: [Ticker]] = [:]
-            for (ticker, order) in remaining { batches[order.first!, default: []].append(ticker) }
-            let answers = await RequestDeadline.$current.withValue(roundDeadline) {
-                await ask(batches, at: timestamp)
-            }
-            for (name, results) in answers {
-                for ticker in batches[name]! {
-                    switch results[ticker] ?? .failure(.malformedBody("\(name) gave no answer for \(ticker)")) {
-                    case .success(let quote):
-                        quotes[ticker] = (quote, name)
-                        remaining[ticker] = nil
-                    case .failure(let error):
-                        rejections[ticker, default: []].append((name, error))
-                        remaining[ticker]!.removeFirst()
-                        if remaining[ticker]!.isEmpty { remaining[ticker] = nil }
-                    }
-                }
-            }
-        }
+        let outcome = await rounds.ask(markets, at: timestamp, budget: plan.cycleBudget)
         if Task.isCancelled {
             return CycleReport(
                 timestamp: timestamp, quotes: [:], rejections: [:], stored: 0, storeError: nil, unstored: nil, gaps: [],
@@ -166,9 +154,9 @@ public struct Poller<Store: MetricStore>: Service {
         var stored = 0
         var storeError: String?
         var unstored: [MetricKey: SampleValue]?
-        if !quotes.isEmpty {
+        if !outcome.quotes.isEmpty {
             var values: [MetricKey: SampleValue] = [:]
-            for (ticker, served) in quotes {
+            for (ticker, served) in outcome.quotes {
                 for type in plan.metrics {
                     values[MetricKey(ticker: ticker, type: type)] = SampleValue(
                         served.quote.value(of: type), from: .polled(from: served.upstream))
@@ -176,107 +164,54 @@ public struct Poller<Store: MetricStore>: Service {
             }
             do {
                 stored = try await store.record(values, at: timestamp)
-                Counter(label: "cryptometrics_samples_stored_total", dimensions: [("kind", "poll")]).increment(by: stored)
+                storedCounters(("kind", "poll")).increment(by: stored)
             } catch {
                 storeError = String(describing: error)
                 unstored = values
             }
         }
         let duration = clock.now - started
-        let previous = monitor.recordCycle(
-            at: timestamp, duration: duration, served: quotes.mapValues(\.upstream), rejections: rejections)
-        var gaps: [BackfillGap] = []
-        for (ticker, last) in previous {
-            guard let last, last < timestamp, timestamp.microsecondsSince1970 - last.microsecondsSince1970 > plan.gapThreshold.microseconds
-            else { continue }
-            gaps.append(BackfillGap(ticker: ticker, range: TimeRange(from: last, through: timestamp)))
-        }
-        cycleTimer.recordNanoseconds(Int64(duration.seconds * 1e9))
+        monitor.recordCycle(at: timestamp, duration: duration, served: outcome.quotes.mapValues(\.upstream), rejections: outcome.rejections)
+        cycleTimer.recordNanoseconds(duration.nanoseconds)
         return CycleReport(
             timestamp: timestamp,
-            quotes: quotes,
-            rejections: rejections,
+            quotes: outcome.quotes,
+            rejections: outcome.rejections,
             stored: stored,
             storeError: storeError,
             unstored: unstored,
-            gaps: gaps.sorted { $0.ticker < $1.ticker },
+            gaps: gapTracker.served(outcome.quotes.keys, at: timestamp),
             duration: duration
         )
     }
 
-    /// One round: each upstream gets its batch at once, unless its breaker is open; stale quotes
-    /// are refused here, where the cycle's timestamp is known.
-    private func ask(
-        _ batches: [String: [Ticker]], at timestamp: Timestamp
-    ) async -> [(String, [Ticker: Result<Quote, UpstreamError>])] {
-        await withTaskGroup(of: (String, [Ticker: Result<Quote, UpstreamError>]).self) { group in
-            for (name, tickers) in batches {
-                let upstream = upstreams[name]!
-                group.addTask {
-                    if case .failure(let open) = monitor.admit(name, now: now()) {
-                        return (name, Dictionary(uniqueKeysWithValues: tickers.map { ($0, .failure(open)) }))
-                    }
-                    var results = await upstream.quotes(for: Self.fairOrder(tickers, at: timestamp), at: timestamp)
-                    for (ticker, result) in results {
-                        if case .success(let quote) = result, let observed = quote.observedAt {
-                            let age = Double(timestamp.microsecondsSince1970 - observed.microsecondsSince1970) / 1e6
-                            if age > plan.maximumQuoteAge.seconds {
-                                results[ticker] = .failure(.staleQuote(ageSeconds: age, maximumSeconds: plan.maximumQuoteAge.seconds))
-                            }
-                        }
-                    }
-                    if !Task.isCancelled {
-                        let change = monitor.recordBatch(name, results: results, now: now())
-                        logBreaker(name, change)
-                    }
-                    count(results, from: name)
-                    return (name, results)
-                }
-            }
-            return await group.reduce(into: [(String, [Ticker: Result<Quote, UpstreamError>])]()) { $0.append($1) }
-        }
+    /// The gaps to fill for every market polled now, as at start: for tests and one-off runs.
+    public func startupGaps() async -> [BackfillGap] {
+        await startupGaps(of: markets.map(\.ticker))
     }
 
-    /// The tickers sorted, then rotated by the cycle's second: an adapter that asks pair by pair
-    /// goes in this order, so when its rate limit or the budget cannot cover every pair, a
-    /// different tail misses out each cycle instead of the same pairs every time.
-    static func fairOrder(_ tickers: [Ticker], at timestamp: Timestamp) -> [Ticker] {
-        let sorted = tickers.sorted()
-        guard sorted.count > 1 else { return sorted }
-        let count = Int64(sorted.count)
-        let offset = Int(((timestamp.microsecondsSince1970 / 1_000_000) % count + count) % count)
-        return Array(sorted[offset...] + sorted[..<offset])
+    /// The gaps of `tickers` as a start finds them, from their newest stored samples.
+    private func startupGaps(of tickers: [Ticker]) async -> [BackfillGap] {
+        let keys = tickers.flatMap { ticker in plan.metrics.map { MetricKey(ticker: ticker, type: $0) } }
+        let latest: [MetricKey: Timestamp]
+        do {
+            latest = try await store.latestTimestamps(of: keys)
+        } catch {
+            logger.error("cannot read the store to decide on a backfill: \(error)")
+            return []
+        }
+        let newest = latest.reduce(into: [Ticker: Timestamp]()) { newest, entry in
+            newest[entry.key.ticker] = max(newest[entry.key.ticker] ?? entry.value, entry.value)
+        }
+        return gapTracker.startupGaps(of: tickers, newest: newest, now: now())
     }
 
-    private var cycleTimer: Metrics.Timer {
-        Metrics.Timer(label: "cryptometrics_poll_cycle_duration_seconds", preferredDisplayUnit: .seconds)
-    }
-
-    private func count(_ results: [Ticker: Result<Quote, UpstreamError>], from upstream: String) {
-        var outcomes: [String: Int] = [:]
-        for result in results.values {
-            switch result {
-            case .success: outcomes["ok", default: 0] += 1
-            case .failure(let error): outcomes[error.kind, default: 0] += 1
-            }
-        }
-        for (outcome, count) in outcomes {
-            Counter(label: "cryptometrics_quotes_total", dimensions: [("upstream", upstream), ("outcome", outcome)]).increment(by: count)
-        }
-    }
-
-    private func logBreaker(_ upstream: String, _ change: (before: CircuitBreaker.State, after: CircuitBreaker.State)) {
-        guard change.before != change.after else { return }
-        switch change.after {
-        case .open:
-            logger.warning(
-                "circuit breaker for \(upstream) opened after repeated failures; its tickers go to their fallbacks until a probe succeeds",
-                metadata: ["upstream": "\(upstream)"])
-        case .closed:
-            logger.notice("circuit breaker for \(upstream) closed: the upstream answers again", metadata: ["upstream": "\(upstream)"])
-        case .halfOpen:
-            break
-        }
+    /// Fills one gap from the candles of the ticker's upstreams; `nil` when every source failed,
+    /// 0 when the ticker is not polled here or none of its upstreams has candles.
+    @discardableResult
+    public func backfill(_ gap: BackfillGap) async -> Int? {
+        guard let market = assignment.market(of: gap.ticker) else { return 0 }
+        return await backfiller.backfill(gap, from: market)
     }
 
     /// Creates the plan's metrics in the plan's order, so that ids follow the configuration
@@ -289,25 +224,49 @@ public struct Poller<Store: MetricStore>: Service {
         }
     }
 
+    private static func requireUpstreams(of markets: [PollPlan.Market], in upstreams: [String: any QuoteUpstream]) {
+        for market in markets {
+            for name in market.upstreams {
+                precondition(upstreams[name] != nil, "no upstream named \(name) for \(market.ticker)")
+            }
+        }
+    }
+
     // MARK: Logs
 
+    private static func logBreaker(_ upstream: String, _ state: CircuitBreaker.State, logger: Logger) {
+        switch state {
+        case .open:
+            logger.warning(
+                "circuit breaker for \(upstream) opened after repeated failures; its tickers go to their fallbacks until a probe succeeds",
+                metadata: ["upstream": "\(upstream)"])
+        case .closed:
+            logger.notice("circuit breaker for \(upstream) closed: the upstream answers again", metadata: ["upstream": "\(upstream)"])
+        case .halfOpen:
+            break
+        }
+    }
+
     private func logStartup() {
-        let byUpstream = Dictionary(grouping: plan.markets, by: { $0.upstreams[0] })
+        let markets = self.markets
+        let byUpstream = Dictionary(grouping: markets, by: { $0.upstreams[0] })
         logger.info(
-            "polling \(plan.metricKeys.count) metrics (\(plan.metrics.map(\.rawValue).joined(separator: ", "))) of \(plan.markets.count) tickers every \(plan.interval.seconds.shortDescription)s"
+            "polling \(markets.count * plan.metrics.count) metrics (\(plan.metrics.map(\.rawValue).joined(separator: ", "))) of \(markets.count) tickers every \(plan.interval.seconds.shortDescription)s"
         )
         for (name, markets) in byUpstream.sorted(by: { $0.key < $1.key }) {
             let tickers = markets.map(\.ticker.description).sorted().joined(separator: ", ")
-            logger.info("from \(name) at \(upstreams[name]!.endpointDescription): \(tickers)")
+            logger.info("from \(name) at \(upstreams[name]!.endpointDescription): \(tickers)", metadata: ["upstream": "\(name)"])
         }
-        let fallbacks = plan.markets.filter { $0.upstreams.count > 1 }
-        for market in fallbacks {
-            logger.info("\(market.ticker) falls back to \(market.upstreams.dropFirst().joined(separator: ", then "))")
+        for market in markets where market.upstreams.count > 1 {
+            logger.info(
+                "\(market.ticker) falls back to \(market.upstreams.dropFirst().joined(separator: ", then "))",
+                metadata: ["ticker": "\(market.ticker)"])
         }
     }
 
     private func log(_ report: CycleReport) {
-        // One line per upstream and reason: a dead upstream is one line, not one per ticker.
+        // One line per upstream and reason: a dead upstream is one line, not one per ticker. The
+        // tickers are in the metadata too, for a log pipeline to filter on.
         var grouped: [String: (upstream: String, error: UpstreamError, tickers: [Ticker])] = [:]
         for (ticker, attempts) in report.rejections {
             for attempt in attempts {
@@ -315,12 +274,16 @@ public struct Poller<Store: MetricStore>: Service {
             }
         }
         for (_, failure) in grouped.sorted(by: { $0.key < $1.key }) {
-            let tickers = failure.tickers.sorted().map { ticker in
+            let tickers = failure.tickers.sorted()
+            let described = tickers.map { ticker in
                 report.quotes[ticker].map { "\(ticker) (served by \($0.upstream))" } ?? ticker.description
             }.joined(separator: ", ")
             logger.warning(
-                "no quote for \(tickers) from \(failure.upstream): \(failure.error)",
-                metadata: ["reason": "\(failure.error.kind)", "upstream": "\(failure.upstream)"]
+                "no quote for \(described) from \(failure.upstream): \(failure.error)",
+                metadata: [
+                    "ticker": .array(tickers.map { .string($0.description) }), "upstream": "\(failure.upstream)",
+                    "reason": "\(failure.error.kind)",
+                ]
             )
         }
         if let storeError = report.storeError {
@@ -333,6 +296,45 @@ public struct Poller<Store: MetricStore>: Service {
             logger.error(
                 "no upstream answered for any ticker. If this machine has no internet access, run with --source simulated for an offline demo."
             )
+        }
+    }
+}
+
+/// The markets a poller polls now, changed between cycles by ``Poller/assign(_:)``, and the
+/// tickers new to it since the last look, whose gaps are checked before their first cycle.
+private final class MarketAssignment: Sendable {
+    private struct State {
+        var markets: [PollPlan.Market]
+        var added: [Ticker]
+    }
+
+    private let state: Mutex<State>
+
+    init(_ markets: [PollPlan.Market]) {
+        state = Mutex(State(markets: markets, added: markets.map(\.ticker)))
+    }
+
+    var markets: [PollPlan.Market] { state.withLock { $0.markets } }
+
+    func market(of ticker: Ticker) -> PollPlan.Market? {
+        state.withLock { $0.markets.first { $0.ticker == ticker } }
+    }
+
+    func replace(with markets: [PollPlan.Market]) {
+        state.withLock { state in
+            let before = Set(state.markets.map(\.ticker))
+            let new = markets.map(\.ticker).filter { !before.contains($0) }
+            let kept = Set(markets.map(\.ticker))
+            state.added = state.added.filter { kept.contains($0) } + new
+            state.markets = markets
+        }
+    }
+
+    /// The tickers added since the last call.
+    func takeAdded() -> [Ticker] {
+        state.withLock { state in
+            defer { state.added = [] }
+            return state.added
         }
     }
 }

@@ -112,8 +112,5 @@ public struct RateLimit: Hashable, Sendable, CustomStringConvertible {
         self.period = period
     }
 
-    /// The time between two requests at the limit's steady rate.
-    public var spacing: Duration { period / requests }
-
     public var description: String { "\(requests) requests per \(period.seconds.shortDescription) s" }
 }

@@ -57,11 +57,6 @@ public final class RequestPacer: Sendable {
         state.withLock { state in state.pausedUntil.flatMap { $0 > now ? $0 : nil } }
     }
 
-    /// The earliest a request could go out now, for a caller deciding whether to try at all.
-    public func nextSlot(now: ContinuousClock.Instant) -> ContinuousClock.Instant {
-        state.withLock { Self.nextSlot($0, now: now, capacity: capacity, window: window) }
-    }
-
     private static func nextSlot(_ state: State, now: ContinuousClock.Instant, capacity: Int, window: Duration) -> ContinuousClock.Instant {
         var slot = max(now, state.pausedUntil ?? now)
         if let newest = state.slots.isEmpty ? nil : state.slots[(state.oldest + state.slots.count - 1) % state.slots.count] {

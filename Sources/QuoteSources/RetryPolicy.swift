@@ -27,7 +27,7 @@ public struct RetryPolicy: Hashable, Sendable {
     /// The wait before retry `attempt`, drawn with full jitter from `generator`.
     public func delay(forRetry attempt: Int, using generator: inout some RandomNumberGenerator) -> Duration {
         let ceiling = ceiling(forRetry: attempt)
-        let nanoseconds = Int64(ceiling.seconds * 1e9)
+        let nanoseconds = ceiling.nanoseconds
         return .nanoseconds(nanoseconds > 0 ? Int64.random(in: 0...nanoseconds, using: &generator) : 0)
     }
 

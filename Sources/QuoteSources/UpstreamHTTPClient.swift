@@ -27,6 +27,7 @@ public struct UpstreamHTTPClient: Sendable {
     /// Paces requests to the exchange's limit; `nil` for none.
     public let pacer: RequestPacer?
     private let latency: Metrics.Timer
+    private let requests = CounterFamily(TelemetryLabel.upstreamRequests)
 
     public init(
         upstream: String = "upstream",
@@ -41,7 +42,7 @@ public struct UpstreamHTTPClient: Sendable {
         self.retry = retry
         self.pacer = rateLimit.map(RequestPacer.init(limit:))
         self.latency = Metrics.Timer(
-            label: "cryptometrics_upstream_request_duration_seconds", dimensions: [("upstream", upstream)], preferredDisplayUnit: .seconds)
+            label: TelemetryLabel.upstreamRequestDuration, dimensions: [("upstream", upstream)], preferredDisplayUnit: .seconds)
     }
 
     /// How many requests an adapter that asks pair by pair should have in flight: enough to use
@@ -140,7 +141,7 @@ public struct UpstreamHTTPClient: Sendable {
         let prepared = request
         let started = clock.now
         sent = true
-        defer { latency.recordNanoseconds(Int64((clock.now - started).seconds * 1e9)) }
+        defer { latency.recordNanoseconds((clock.now - started).nanoseconds) }
         do {
             return try await withThrowingTaskGroup(of: (Int, ByteBuffer, Duration?)?.self) { group in
                 group.addTask {
@@ -178,7 +179,7 @@ public struct UpstreamHTTPClient: Sendable {
     }
 
     private func count(_ outcome: String) {
-        Counter(label: "cryptometrics_upstream_requests_total", dimensions: [("upstream", upstream), ("outcome", outcome)]).increment()
+        requests(("upstream", upstream), ("outcome", outcome)).increment()
     }
 
     /// Reads HTTP dates (RFC 9110's IMF-fixdate); a formatter is costly to make, and not safe to

@@ -6,6 +6,7 @@ import MetricsCore
 import MetricsStore
 import Prometheus
 import QuoteSources
+import SQLiteStore
 import ServiceLifecycle
 
 /// Builds the whole service from settings: the store (schema migrated before the server accepts
@@ -18,7 +19,7 @@ func buildApplication(
 ) throws -> some ApplicationProtocol {
     // First: swift-metrics binds each metric to the backend there is when the metric is made, and
     // the poller's HTTP clients make theirs when they are built.
-    let metricsRegistry = OperationalMetrics.registry
+    let telemetry = Telemetry.registry
     let store = try openStore(settings, logger: logger, polling: settings.poll)
     let statistics = LiveStatistics(store: store)
     var services: [any Service] = [StatisticsService(statistics: statistics, logger: logger)]
@@ -35,7 +36,7 @@ func buildApplication(
             statistics: statistics,
             responseCacheBytes: settings.responseCacheMegabytes << 20,
             pollStatus: pollStatus,
-            metricsRegistry: metricsRegistry
+            telemetry: telemetry
         ),
         configuration: ApplicationConfiguration(
             address: .hostname(settings.host, port: settings.port),
@@ -53,7 +54,7 @@ func buildApplication(
 
 /// Where the process's operational metrics go: one Prometheus registry, made the swift-metrics
 /// backend the first time it is needed (once per process; the tests start many services in one).
-enum OperationalMetrics {
+enum Telemetry {
     static let registry: PrometheusCollectorRegistry = {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -62,24 +63,36 @@ enum OperationalMetrics {
 }
 
 /// The poller for `settings` over `store`.
-func buildPoller<Store: MetricStore>(_ settings: Settings, store: Store, logger: Logger) -> Poller<Store> {
+func buildPoller(_ settings: Settings, store: any MetricStore, logger: Logger) -> Poller {
     Poller(plan: settings.pollPlan, upstreams: settings.makeUpstreams(), store: store, logger: logger)
 }
 
-/// Opens the SQLite store, creating the file and its schema on first start. A process that polls
-/// waits only briefly for another process's write (see ``SQLiteMetricStore/init(path:busyTimeout:)``).
-func openStore(_ settings: Settings, logger: Logger, polling: Bool) throws -> SQLiteMetricStore {
-    let store = try SQLiteMetricStore(
-        path: settings.databasePath,
-        busyTimeout: polling ? .seconds(1) : SQLiteMetricStore.defaultBusyTimeout
-    )
-    logger.info("database: \(settings.databasePath) (SQLite, WAL)")
-    return store
+/// Opens the store `--database` names, creating its schema on first start: the one place that
+/// knows which implementations exist. Everything else sees only ``MetricStore``.
+///
+/// A process that polls waits only briefly for another process's SQLite write (see
+/// ``SQLiteMetricStore/init(path:busyTimeout:)``): it keeps refused cycles and stores them later.
+func openStore(_ settings: Settings, logger: Logger, polling: Bool) throws -> any MetricStore {
+    switch DatabaseLocation(settings.databasePath) {
+    case .sqlite(let path):
+        let store = try SQLiteMetricStore(path: path, busyTimeout: polling ? .seconds(1) : SQLiteMetricStore.defaultBusyTimeout)
+        logger.info("database: \(path) (SQLite, WAL)")
+        return store
+    }
+}
+
+/// What `--database` names. Today every value is a SQLite file's path.
+enum DatabaseLocation: Equatable {
+    case sqlite(path: String)
+
+    init(_ text: String) {
+        self = .sqlite(path: text)
+    }
 }
 
 /// Keeps the statistics following the store for as long as the server runs.
-struct StatisticsService<Store: MetricStore>: Service {
-    let statistics: LiveStatistics<Store>
+struct StatisticsService: Service {
+    let statistics: LiveStatistics
     let logger: Logger
 
     func run() async throws {

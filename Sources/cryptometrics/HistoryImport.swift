@@ -40,22 +40,47 @@ enum HistoryImport {
         }
     }
 
-    static func run(_ file: CSVFile, into store: some MetricStore) async throws -> Outcome {
-        let csvPath = file.path
-        let data = file.data
+    static func run(_ file: CSVFile, into store: any MetricStore) async throws -> Outcome {
         let clock = ContinuousClock()
         let started = clock.now
         do {
-            let summary = try await store.importSamples { (insert: (SampleRow) throws -> Void) throws -> Void in
-                try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws -> Void in
-                    try SampleCSV.read(bytes, insert)
-                }
-            }
+            let summary = try await store.importSamples(CSVBatches(data: file.data))
             let elapsed = clock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            return Outcome(path: csvPath, summary: summary, seconds: seconds)
+            let seconds = elapsed.seconds
+            return Outcome(path: file.path, summary: summary, seconds: seconds)
         } catch let error as SampleCSVError {
-            throw Failure(path: csvPath, reason: error.description)
+            throw Failure(path: file.path, reason: error.description)
+        }
+    }
+
+    /// A CSV file's rows, a batch at a time: the store writes one batch while the next is read.
+    struct CSVBatches: AsyncSequence {
+        /// Large enough that handing a batch over costs nothing next to reading it, small enough
+        /// to keep a few megabytes in memory.
+        static let batchSize = 16_384
+
+        let data: Data
+
+        func makeAsyncIterator() -> Iterator { Iterator(data: data) }
+
+        struct Iterator: AsyncIteratorProtocol {
+            let data: Data
+            var reader = SampleCSV.Reader()
+            var isDone = false
+
+            init(data: Data) { self.data = data }
+
+            mutating func next() async throws -> [SampleRow]? {
+                guard !isDone else { return nil }
+                var batch: [SampleRow] = []
+                batch.reserveCapacity(CSVBatches.batchSize)
+                let data = self.data
+                let more = try data.withUnsafeBytes { bytes in
+                    try reader.read(bytes, rows: CSVBatches.batchSize) { batch.append($0) }
+                }
+                isDone = !more
+                return batch.isEmpty && isDone ? nil : batch
+            }
         }
     }
 }

@@ -12,8 +12,8 @@ import TestSupport
 /// collide) with prices the test sets, and misbehaves on demand, so that adapters, the poller and
 /// its breakers are tested against real HTTP without the internet.
 ///
-/// Each format lives in `Formats/`, after the real payloads in
-/// /work/shared/reference/upstream-payloads. Markets are set per exchange under the name that
+/// Each format lives in `Formats/`, shaped after the exchanges' real answers (kept as fixtures in
+/// Tests/QuoteSourcesTests/Fixtures, with their sources). Markets are set per exchange under the name that
 /// exchange's requests use (``Exchange/marketKey(base:quote:)``); candles are derived from them
 /// deterministically (``Market``). Faults (``Fault``) are set per route (exchange × quotes or
 /// candles), optionally for one pair, a share of pairs, the next N requests or every k-th one.

@@ -1,3 +1,5 @@
+import MetricsCore
+
 /// The text form of fault rules, shared by the `fake-upstream` command line and its control API:
 ///
 ///     exchange:endpoint=fault[@scope][#N | %K]
@@ -132,7 +134,7 @@ public enum FaultSpec {
 
     private static func text(of fault: FakeUpstream.Fault) -> String {
         func duration(_ value: Duration) -> String {
-            "\(value.components.seconds * 1000 + value.components.attoseconds / 1_000_000_000_000_000)ms"
+            "\(value.milliseconds)ms"
         }
         switch fault {
         case .latency(let delay): return "latency:\(duration(delay))"

@@ -19,8 +19,7 @@ struct Fetched {
 /// GET `url` over real HTTP with a deadline on the whole exchange, body included.
 func fetch(_ url: String, within deadline: Duration = .seconds(5)) async throws -> Fetched {
     let request = HTTPClientRequest(url: url)
-    let nanoseconds = deadline.components.seconds * 1_000_000_000 + deadline.components.attoseconds / 1_000_000_000
-    let response = try await HTTPClient.shared.execute(request, deadline: .now() + .nanoseconds(nanoseconds))
+    let response = try await HTTPClient.shared.execute(request, deadline: .now() + TimeAmount(deadline))
     let body = try await response.body.collect(upTo: 16 << 20)
     return Fetched(
         status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type"),

@@ -1,22 +1,17 @@
-import Foundation
 import Hummingbird
 import HummingbirdTesting
 import MetricsAPI
 import MetricsCore
 import MetricsStore
-import TestSupport
 
-/// A router over a temporary SQLite store, with the clock fixed at `now`.
+/// A router over a store in memory, with the clock fixed at `now`.
 struct APIHarness {
     static let now = try! Timestamp(rfc3339: "2026-11-25T12:00:00Z")
 
-    let store: SQLiteMetricStore
+    let store = InMemoryMetricStore()
 
     static func with(_ body: (APIHarness) async throws -> Void) async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("api.sqlite").path)
-            try await body(APIHarness(store: store))
-        }
+        try await body(APIHarness())
     }
 
     /// Stores `values` for `ticker`'s `type`, one sample a minute ending `endingSecondsAgo` before now.
@@ -46,7 +41,7 @@ struct APIHarness {
     func test(
         now: Timestamp = Self.now,
         pollStatus: (@Sendable () -> PollStatus)? = nil,
-        _ body: @escaping @Sendable (any TestClientProtocol, LiveStatistics<SQLiteMetricStore>) async throws -> Void
+        _ body: @escaping @Sendable (any TestClientProtocol, LiveStatistics) async throws -> Void
     ) async throws {
         let statistics = LiveStatistics(store: store, now: { now })
         try await statistics.refresh()

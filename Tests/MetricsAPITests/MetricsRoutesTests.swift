@@ -163,6 +163,26 @@ import Testing
         }
     }
 
+    /// HEAD answers every GET route with the GET's status and headers (length and ETag
+    /// included), and no body.
+    @Test func everyGetRouteAnswersHeadWithTheSameHeadersAndNoBody() async throws {
+        try await APIHarness.with { api in
+            try await api.store("KRAKEN:BTCUSD", .price, [1, 2, 3])
+            try await api.test { client in
+                for uri in ["/metrics", "/metrics/1", "/metrics/99", "/rankings", "/healthz", "/readyz", "/openapi.json"] {
+                    let get = try await client.execute(uri: uri, method: .get)
+                    let head = try await client.execute(uri: uri, method: .head)
+                    #expect(head.status == get.status, "\(uri)")
+                    #expect(head.body.readableBytes == 0, "\(uri)")
+                    #expect(get.body.readableBytes > 0, "\(uri)")
+                    #expect(head.headers[.contentType] == get.headers[.contentType], "\(uri)")
+                    #expect(head.headers[.contentLength] == get.headers[.contentLength], "\(uri)")
+                    #expect(head.headers[.eTag] == get.headers[.eTag], "\(uri)")
+                }
+            }
+        }
+    }
+
     @Test func probesReportHealthAndReadiness() async throws {
         try await APIHarness.with { api in
             try await api.test { client in

@@ -15,12 +15,14 @@ private struct UnreadableStore: MetricStore {
     func metrics() async throws -> [Metric] { throw Failure() }
     func metrics(for keys: [MetricKey]) async throws -> [MetricKey: Metric] { throw Failure() }
     func record(_ values: [MetricKey: SampleValue], at timestamp: Timestamp) async throws -> Int { throw Failure() }
-    func importSamples(_ produce: (_ insert: (SampleRow) throws -> Void) throws -> Void) async throws -> ImportSummary { throw Failure() }
+    func importSamples<Batches: AsyncSequence>(_ batches: Batches) async throws -> ImportSummary where Batches.Element == [SampleRow] {
+        throw Failure()
+    }
     func samples(of id: Int64, in range: TimeRange, limit: Int) async throws -> RangeSamples? { throw Failure() }
     /// Readable once: the statistics load (nothing), then the disk fails.
     func changes(after cursor: ChangeCursor?, from oldest: Timestamp) async throws -> StoreChanges {
         guard cursor == nil else { throw Failure() }
-        return StoreChanges(cursor: ChangeCursor(batch: 0, metric: 0), isFullLoad: true, metrics: [], samples: [])
+        return StoreChanges(cursor: ChangeCursor(position: [0]), isFullLoad: true, metrics: [], samples: [])
     }
     func latestTimestamps(of keys: [MetricKey]) async throws -> [MetricKey: Timestamp] { throw Failure() }
     func checkReadable() async throws { throw Failure() }

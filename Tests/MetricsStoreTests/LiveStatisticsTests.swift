@@ -11,12 +11,12 @@ import Testing
     let eth = MetricKey(ticker: try! Ticker(parsing: "KRAKEN:ETHUSD"), type: .price)
     let now = try! Timestamp(rfc3339: "2026-11-25T12:00:00Z")
 
-    @Test func followsAnotherWritersCyclesAndImports() async throws {
-        try await withTemporaryDirectory { directory in
-            let path = directory.appendingPathComponent("db.sqlite").path
-            // Two stores on one file: the reader's and another process's, each with its own connections.
-            let reader = try SQLiteMetricStore(path: path)
-            let writer = try SQLiteMetricStore(path: path)
+    @Test(arguments: StoreKind.allCases)
+    func followsWhatIsWrittenCyclesAndImports(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            // What another process's writes look like is the SQLite suite's business; here one
+            // store is written and read.
+            let (reader, writer) = (store, store)
             let clock = ManualClock(now)
             let statistics = LiveStatistics(store: reader, now: { clock.now })
             #expect(!statistics.isLoaded)
@@ -30,10 +30,9 @@ import Testing
             #expect(statistics.read { $0.metrics.map(\.key) } == [btc, eth])
             #expect(statistics.read { $0.report(of: 1, window: .oneDay)?.history.count } == 2)
 
-            _ = try await writer.importSamples { insert in
-                try insert(SampleRow(key: btc, timestamp: now.adding(seconds: -180), value: 3))
-                try insert(SampleRow(key: eth, timestamp: now, value: 300))
-            }
+            _ = try await writer.importSamples([
+                SampleRow(key: btc, timestamp: now.adding(seconds: -180), value: 3), SampleRow(key: eth, timestamp: now, value: 300),
+            ])
             try await statistics.refresh()
             let report = try #require(statistics.read { $0.report(of: 1, window: .oneDay) })
             #expect(Array(report.history.values) == [3, 1, 2], "a late sample lands in its place")
@@ -47,19 +46,16 @@ import Testing
         }
     }
 
-    @Test func aLargeChangeIsLoadedBesideTheServedBook() async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+    @Test(arguments: StoreKind.allCases)
+    func aLargeChangeIsLoadedBesideTheServedBook(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
             let statistics = LiveStatistics(store: store, now: { now })
             try await store.record([btc: 1], at: now, origin: .polled(from: "test"))
             try await statistics.refresh()
             let before = statistics.read { $0.generation }
-            let count = LiveStatistics<SQLiteMetricStore>.largeChange + 10
-            _ = try await store.importSamples { insert in
-                for index in 1...count {
-                    try insert(SampleRow(key: eth, timestamp: now.adding(seconds: -Double(index)), value: Double(index % 97)))
-                }
-            }
+            let count = LiveStatistics.largeChange + 10
+            _ = try await store.importSamples(
+                (1...count).map { SampleRow(key: eth, timestamp: now.adding(seconds: -Double($0)), value: Double($0 % 97)) })
             try await statistics.refresh()
             #expect(statistics.read { $0.generation } > before, "a fresh book continues the generations")
             #expect(statistics.read { $0.report(of: 2, window: .sevenDays)?.history.count } == min(count, 604_800))

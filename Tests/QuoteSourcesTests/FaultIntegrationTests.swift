@@ -34,8 +34,8 @@ import Testing
     /// loaded machine. A 30-second interval gives the first round 12 s, room for three attempts
     /// that each time out. The breakers' pauses run on the poller's manual clock.
     private func poller(
-        _ baseURL: String, store: SQLiteMetricStore, clock: ManualClock, interval: Duration, binanceTimeout: Duration
-    ) -> Poller<SQLiteMetricStore> {
+        _ baseURL: String, store: InMemoryMetricStore, clock: ManualClock, interval: Duration, binanceTimeout: Duration
+    ) -> Poller {
         func http(_ name: String, timeout: Duration = .seconds(10)) -> UpstreamHTTPClient {
             UpstreamHTTPClient(
                 upstream: name, timeout: timeout, retry: RetryPolicy(maximumRetries: 2, baseDelay: .milliseconds(20)),
@@ -61,10 +61,10 @@ import Testing
     /// Runs `body` with a poller over a fresh store and the fake exchange, `fault` on Binance's quotes.
     private func withFaultyBinance(
         _ fault: FakeUpstream.Fault?, interval: Duration = Self.interval,
-        _ body: @Sendable (Poller<SQLiteMetricStore>, FakeUpstream, ManualClock, SQLiteMetricStore) async throws -> Void
+        _ body: @Sendable (Poller, FakeUpstream, ManualClock, InMemoryMetricStore) async throws -> Void
     ) async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+        do {
+            let store = InMemoryMetricStore()
             let clock = ManualClock(instant)
             let fake = fake()
             if let fault { fake.setFault(fault, on: .quotes(.binance)) }

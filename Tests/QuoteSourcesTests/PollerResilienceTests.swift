@@ -13,7 +13,14 @@ import Testing
 final class ScriptedUpstream: CandleUpstream {
     let name: String
     var endpointDescription: String { "script" }
-    private let state: Mutex<(answer: @Sendable (Ticker) -> Result<Quote, UpstreamError>, batches: Int, candleRequests: [TimeRange])>
+    private struct State {
+        var answer: @Sendable (Ticker) -> Result<Quote, UpstreamError>
+        var batches = 0
+        var asked: [Ticker] = []
+        var candleRequests: [(ticker: Ticker, range: TimeRange)] = []
+    }
+
+    private let state: Mutex<State>
     private let candleSource: @Sendable (Ticker, TimeRange) throws(UpstreamError) -> [Candle]
 
     init(
@@ -25,7 +32,7 @@ final class ScriptedUpstream: CandleUpstream {
     ) {
         self.name = name
         self.candleSource = candles
-        self.state = Mutex((answer, 0, []))
+        self.state = Mutex(State(answer: answer))
     }
 
     func script(_ answer: @escaping @Sendable (Ticker) -> Result<Quote, UpstreamError>) {
@@ -33,18 +40,23 @@ final class ScriptedUpstream: CandleUpstream {
     }
 
     var batches: Int { state.withLock { $0.batches } }
-    var candleRequests: [TimeRange] { state.withLock { $0.candleRequests } }
+    var candleRequests: [TimeRange] { state.withLock { $0.candleRequests.map(\.range) } }
+    /// The tickers whose candles were asked for, in order.
+    var candleTickers: [Ticker] { state.withLock { $0.candleRequests.map(\.ticker) } }
+    /// Every ticker asked for a quote, in order.
+    var asked: [Ticker] { state.withLock { $0.asked } }
 
     func quotes(for tickers: [Ticker], at timestamp: Timestamp) async -> [Ticker: Result<Quote, UpstreamError>] {
         let answer = state.withLock { state in
             state.batches += 1
+            state.asked += tickers
             return state.answer
         }
         return Dictionary(uniqueKeysWithValues: tickers.map { ($0, answer($0)) })
     }
 
     func candles(for ticker: Ticker, closingIn range: TimeRange) async throws(UpstreamError) -> [Candle] {
-        state.withLock { $0.candleRequests.append(range) }
+        state.withLock { $0.candleRequests.append((ticker, range)) }
         return try candleSource(ticker, range)
     }
 }
@@ -59,23 +71,23 @@ final class ScriptedUpstream: CandleUpstream {
     }
 
     private func poller(
-        _ markets: [PollPlan.Market], _ upstreams: [any QuoteUpstream], store: SQLiteMetricStore, clock: ManualClock,
+        _ markets: [PollPlan.Market], _ upstreams: [any QuoteUpstream], store: InMemoryMetricStore, clock: ManualClock,
         breaker: CircuitBreaker.Configuration = .init(), maximumQuoteAge: Duration = .seconds(600)
-    ) -> Poller<SQLiteMetricStore> {
+    ) -> Poller {
         Poller(
             plan: PollPlan(
                 markets: markets, metrics: [.price, .volume], interval: .seconds(60), maximumQuoteAge: maximumQuoteAge, breaker: breaker),
             upstreams: upstreams, store: store, logger: Logger(label: "test"), now: { clock.now })
     }
 
-    private func values(_ store: SQLiteMetricStore, _ ticker: Ticker, around: Timestamp) async throws -> [Double] {
+    private func values(_ store: InMemoryMetricStore, _ ticker: Ticker, around: Timestamp) async throws -> [Double] {
         let metric = try #require(try await store.metrics().first { $0.key == MetricKey(ticker: ticker, type: .price) })
         return try #require(try await store.samples(of: metric.id, in: TimeRange(last: 86_400 * 3, endingAt: around))).samples.map(\.value)
     }
 
     @Test func theBreakerSendsTickersStraightToTheirFallbackThenProbesAndCloses() async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+        do {
+            let store = InMemoryMetricStore()
             let clock = ManualClock(instant)
             let primary = ScriptedUpstream("kraken") { _ in .failure(.timedOut(seconds: 1)) }
             let fallback = ScriptedUpstream("cryptowatch") { _ in .success(try! Quote(price: 7, volume: 1)) }
@@ -116,8 +128,8 @@ final class ScriptedUpstream: CandleUpstream {
     }
 
     @Test func aMarketsOwnProblemsNeverOpenTheBreaker() async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+        do {
+            let store = InMemoryMetricStore()
             let clock = ManualClock(instant)
             let upstream = ScriptedUpstream("kraken") { _ in .failure(.unknownPair("BTCUSD")) }
             let poller = poller(
@@ -134,8 +146,8 @@ final class ScriptedUpstream: CandleUpstream {
     }
 
     @Test func requestsNeverSentSayNothingAboutTheUpstreamsHealth() async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+        do {
+            let store = InMemoryMetricStore()
             let clock = ManualClock(instant)
             // Our own rate limit left no slot: the exchange was never asked.
             let upstream = ScriptedUpstream("kraken") { _ in .failure(.notSent("no slot")) }
@@ -152,8 +164,8 @@ final class ScriptedUpstream: CandleUpstream {
     }
 
     @Test func aBackfillWhoseSourcesAllFailSaysSoToBeTriedAgain() async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+        do {
+            let store = InMemoryMetricStore()
             let clock = ManualClock(instant)
             let upstream = ScriptedUpstream("kraken") { _ in .success(try! Quote(price: 1, volume: 1)) }
             let poller = poller([.init(ticker: btc, upstreams: ["kraken"])], [upstream], store: store, clock: clock)
@@ -165,15 +177,15 @@ final class ScriptedUpstream: CandleUpstream {
 
     @Test func pairByPairAdaptersMeetTheTickersInATurningOrder() throws {
         let tickers = try ["A", "B", "C"].map { try Ticker(parsing: "KRAKEN:\($0)USD") }
-        let firsts = (0..<3).map { Poller<SQLiteMetricStore>.fairOrder(tickers.reversed(), at: instant.adding(seconds: Double($0))).first }
+        let firsts = (0..<3).map { PollRounds.fairOrder(tickers.reversed(), at: instant.adding(seconds: Double($0))).first }
         #expect(Set(firsts.compactMap { $0 }) == Set(tickers), "over three cycles each ticker goes first once")
-        #expect(Poller<SQLiteMetricStore>.fairOrder(tickers, at: instant).count == 3)
-        #expect(Poller<SQLiteMetricStore>.fairOrder(tickers, at: Timestamp(microsecondsSince1970: -1_000_000)).count == 3)
+        #expect(PollRounds.fairOrder(tickers, at: instant).count == 3)
+        #expect(PollRounds.fairOrder(tickers, at: Timestamp(microsecondsSince1970: -1_000_000)).count == 3)
     }
 
     @Test func aStaleQuoteIsRefusedAndNotStored() async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+        do {
+            let store = InMemoryMetricStore()
             let clock = ManualClock(instant)
             let upstream = ScriptedUpstream("kraken") { [instant] ticker in
                 // ETH's feed froze an hour ago; BTC's is a second old.
@@ -195,8 +207,8 @@ final class ScriptedUpstream: CandleUpstream {
     }
 
     @Test func aGapOfMoreThanTwoIntervalsIsFilledFromCandlesBesideThePolledSamples() async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+        do {
+            let store = InMemoryMetricStore()
             let clock = ManualClock(instant)
             let candles: @Sendable (Ticker, TimeRange) throws(UpstreamError) -> [Candle] = { _, range throws(UpstreamError) in
                 // Minute candles over the range asked, closing at 1,000 + the minute of the hour.
@@ -247,8 +259,8 @@ final class ScriptedUpstream: CandleUpstream {
     }
 
     @Test func anUpstreamWithoutCandlesIsSkipped() async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+        do {
+            let store = InMemoryMetricStore()
             let clock = ManualClock(instant)
             let zonda = ZondaUpstream(baseURL: "http://127.0.0.1:9", http: UpstreamHTTPClient(timeout: .seconds(1), retry: .never))
             let poller = poller(
@@ -258,4 +270,41 @@ final class ScriptedUpstream: CandleUpstream {
             #expect(await poller.backfill(gaps[0]) == 0)
         }
     }
+
+    /// The markets change while the poller runs, as when pollers share tickers by lease: a ticker
+    /// taken over is checked for gaps (here: no history at all, so a day of candles is asked for)
+    /// and polled from the next cycle on; a ticker handed away is no longer asked.
+    @Test func theMarketsPolledCanChangeWhileItRuns() async throws {
+        let store = InMemoryMetricStore()
+        let upstream = ScriptedUpstream("kraken", candles: { _, _ in [] }) { _ in .success(try! Quote(price: 5, volume: 1)) }
+        let poller = Poller(
+            plan: PollPlan(markets: [.init(ticker: btc, upstreams: ["kraken"])], metrics: [.price], interval: .seconds(1)),
+            upstreams: [upstream], store: store, logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await poller.run() }
+            defer { group.cancelAll() }
+            let polled = try await eventually(within: .seconds(20)) {
+                upstream.asked.contains(btc) && upstream.candleTickers == [btc] ? true : nil
+            }
+            #expect(polled == true, "BTC is backfilled and polled")
+
+            poller.assign([.init(ticker: eth, upstreams: ["kraken"])])
+            #expect(poller.monitor.snapshot().tickers.map(\.ticker) == [eth], "the status follows the markets")
+            let askedBefore = upstream.asked.count
+            let taken = try await eventually(within: .seconds(20)) { () -> [Ticker]? in
+                let since = Array(upstream.asked.dropFirst(askedBefore))
+                return since.contains(eth) && upstream.candleTickers == [btc, eth] ? since : nil
+            }
+            #expect(taken != nil, "ETH is backfilled and polled")
+            // Every cycle that began after the change asks for ETH alone.
+            let later = try await eventually(within: .seconds(20)) { () -> [Ticker]? in
+                let since = Array(upstream.asked.dropFirst(askedBefore))
+                return since.count >= 3 ? since : nil
+            }
+            #expect(later.map { Array($0.dropFirst()) }?.allSatisfy { $0 == eth } == true, "\(later ?? [])")
+        }
+        let ethPrice = try #require(try await store.metrics().first { $0.ticker == eth })
+        #expect(try await store.samples(of: ethPrice.id, in: TimeRange(last: 3_600, endingAt: .now))?.samples.isEmpty == false)
+    }
+
 }

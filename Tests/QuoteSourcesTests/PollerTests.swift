@@ -28,9 +28,9 @@ import Testing
     private func poller(
         _ markets: [PollPlan.Market],
         baseURL: String,
-        store: SQLiteMetricStore,
+        store: InMemoryMetricStore,
         metrics: [MetricType] = [.price, .volume]
-    ) -> Poller<SQLiteMetricStore> {
+    ) -> Poller {
         Poller(
             plan: PollPlan(markets: markets, metrics: metrics, interval: .seconds(60)),
             upstreams: [
@@ -44,8 +44,8 @@ import Testing
     }
 
     @Test func aCycleStoresEveryMetricAtOneTimestamp() async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+        do {
+            let store = InMemoryMetricStore()
             let fake = fake()
             let report = try await fake.withRunning { baseURL in
                 await poller(
@@ -72,8 +72,8 @@ import Testing
     }
 
     @Test func registersMetricsInThePlansOrderBeforeTheFirstCycle() async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+        do {
+            let store = InMemoryMetricStore()
             let markets: [PollPlan.Market] = [
                 .init(ticker: btc, upstreams: ["kraken"]), .init(ticker: eth, upstreams: ["kraken"]),
                 .init(ticker: zbtc, upstreams: ["zonda"]),
@@ -85,8 +85,8 @@ import Testing
     }
 
     @Test func aCancelledCycleStoresNothingOfWhatItHad() async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+        do {
+            let store = InMemoryMetricStore()
             let fake = fake()
             fake.setFault(.latency(.seconds(30)), on: .quotes(.zonda))
             // Kraken answers as soon as it is asked.
@@ -117,8 +117,8 @@ import Testing
     }
 
     @Test func storesOnlyTheConfiguredMetrics() async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+        do {
+            let store = InMemoryMetricStore()
             _ = try await fake().withRunning { baseURL in
                 await poller([.init(ticker: btc, upstreams: ["kraken"])], baseURL: baseURL, store: store, metrics: [.price]).pollOnce()
             }
@@ -127,8 +127,8 @@ import Testing
     }
 
     @Test func aFailingUpstreamCostsOnlyItsTickers() async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+        do {
+            let store = InMemoryMetricStore()
             let fake = fake()
             fake.setFault(.htmlErrorPage, on: .quotes(.zonda))
             let report = try await fake.withRunning { baseURL in
@@ -145,8 +145,8 @@ import Testing
     }
 
     @Test func theNextUpstreamServesATickerTheFirstFailed() async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+        do {
+            let store = InMemoryMetricStore()
             let fake = fake()
             fake.setFault(.status(503, body: #"{"error":["EService:Unavailable"]}"#), on: .quotes(.kraken))
             fake.setCryptowatch(exchange: "kraken", pair: "btcusd", price: 89999, volume: 2999)
@@ -160,8 +160,8 @@ import Testing
     }
 
     @Test func aTickerNoUpstreamServesIsReportedWithEveryReason() async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+        do {
+            let store = InMemoryMetricStore()
             let fake = fake()
             fake.setFault(.truncatedJSON, on: .quotes(.kraken))
             let report = try await fake.withRunning { baseURL in
@@ -175,8 +175,8 @@ import Testing
     }
 
     @Test func simulatedHistoryFillsTheLastDayOnce() async throws {
-        try await withTemporaryDirectory { directory in
-            let store = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+        do {
+            let store = InMemoryMetricStore()
             let clock = ManualClock(instant)
             let simulated = Poller(
                 plan: PollPlan(markets: [.init(ticker: btc, upstreams: ["simulated"])], metrics: [.price, .volume], interval: .seconds(1)),
@@ -250,17 +250,17 @@ import Testing
     }
 }
 
-/// A store around SQLite that can refuse its first writes, as SQLite does while another process
-/// holds the write lock, and can finish a write its caller cancelled, as a remote database does
-/// once the statement has gone out.
+/// A store that can refuse its first writes, as SQLite does while another process holds the write
+/// lock, and can finish a write its caller cancelled, as a remote database does once the statement
+/// has gone out.
 private final class InstrumentedStore: MetricStore {
-    let base: SQLiteMetricStore
+    let base: InMemoryMetricStore
     let finishesCancelledWrites: Bool
     private let refusals: Mutex<(left: Int, refused: [Timestamp])>
 
     struct Busy: Error {}
 
-    init(_ base: SQLiteMetricStore, refusing count: Int = 0, finishesCancelledWrites: Bool = false) {
+    init(_ base: InMemoryMetricStore, refusing count: Int = 0, finishesCancelledWrites: Bool = false) {
         self.base = base
         self.finishesCancelledWrites = finishesCancelledWrites
         refusals = Mutex((count, []))
@@ -287,8 +287,8 @@ private final class InstrumentedStore: MetricStore {
 
     func metrics() async throws -> [Metric] { try await base.metrics() }
     func metrics(for keys: [MetricKey]) async throws -> [MetricKey: Metric] { try await base.metrics(for: keys) }
-    func importSamples(_ produce: (_ insert: (SampleRow) throws -> Void) throws -> Void) async throws -> ImportSummary {
-        try await base.importSamples(produce)
+    func importSamples<Batches: AsyncSequence>(_ batches: Batches) async throws -> ImportSummary where Batches.Element == [SampleRow] {
+        try await base.importSamples(batches)
     }
     func samples(of id: Int64, in range: TimeRange, limit: Int) async throws -> RangeSamples? {
         try await base.samples(of: id, in: range, limit: limit)
@@ -302,8 +302,8 @@ private final class InstrumentedStore: MetricStore {
 
 @Suite struct PollerBacklogTests {
     @Test func cyclesTheStoreRefusedAreStoredOnceItTakesWritesAgain() async throws {
-        try await withTemporaryDirectory { directory in
-            let base = try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path)
+        do {
+            let base = InMemoryMetricStore()
             let ticker = try Ticker(parsing: "KRAKEN:BTCUSD")
             let busy = InstrumentedStore(base, refusing: 2)
             let poller = Poller(

@@ -3,6 +3,7 @@ import FakeUpstream
 import Foundation
 import MetricsCore
 import MetricsStore
+import SQLiteStore
 import TestSupport
 import Testing
 
@@ -138,10 +139,10 @@ import Testing
                     try await writer.record(
                         [btc: 100 + Double(step), eth: 10 + Double(step * step)], at: stamp, origin: .polled(from: "test"))
                 } else {
-                    _ = try await writer.importSamples { insert in
-                        try insert(SampleRow(key: btc, timestamp: stamp, value: 100 + Double(step)))
-                        try insert(SampleRow(key: eth, timestamp: stamp, value: 10 + Double(step * step)))
-                    }
+                    _ = try await writer.importSamples([
+                        SampleRow(key: btc, timestamp: stamp, value: 100 + Double(step)),
+                        SampleRow(key: eth, timestamp: stamp, value: 10 + Double(step * step)),
+                    ])
                 }
                 let shown = try await eventually(within: .seconds(30), every: .milliseconds(20)) { () -> JSONValue? in
                     let detail = try await Self.getJSON("http://127.0.0.1:\(port)/metrics/1")

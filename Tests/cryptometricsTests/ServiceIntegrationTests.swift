@@ -6,6 +6,7 @@ import MetricsCore
 import MetricsStore
 import NIOCore
 import QuoteSources
+import SQLiteStore
 import TestSupport
 import Testing
 

@@ -26,7 +26,7 @@ public struct WindowStatistics: Hashable, Sendable {
     }
 
     /// Assembles the statistics from accumulators over shifted values (`value − valueShift`) and over
-    /// the log returns, as ``SlidingStatistics`` keeps them.
+    /// the log returns, as ``SlidingAccumulator`` keeps them.
     init(values: RunningStatistics, valueShift: Double, returns: RunningStatistics, hasNonPositiveValue: Bool) {
         count = values.count
         let mean = values.count > 0 ? valueShift + values.mean : nil
@@ -54,7 +54,7 @@ public struct WindowStatistics: Hashable, Sendable {
     }
 
     /// The statistics of `values` in one pass, for ranges that are not kept ready (`?from=&to=`).
-    /// Accumulates exactly as ``SlidingStatistics`` does, so both paths agree.
+    /// Accumulates exactly as ``SlidingAccumulator`` does, so both paths agree.
     public init(of values: some Collection<Double>) {
         let shift = values.first ?? 0
         var shifted = RunningStatistics()

@@ -1,10 +1,10 @@
 import Foundation
 import GRDB
 import MetricsCore
+import MetricsStore
+import SQLiteStore
 import TestSupport
 import Testing
-
-@testable import MetricsStore
 
 /// Every stored sample says which upstream served it and how.
 @Suite struct SampleOriginTests {
@@ -45,11 +45,11 @@ import Testing
             let path = directory.appendingPathComponent("db.sqlite").path
             let store = try SQLiteMetricStore(path: path)
             try await store.record([btc: 100], at: t0, origin: .polled(from: "kraken"))
-            let summary = try await store.importSamples { insert in
-                try insert(SampleRow(key: btc, timestamp: t0.adding(seconds: -60), value: 99, origin: .backfilled(from: "kraken")))
-                try insert(SampleRow(key: btc, timestamp: t0, value: 55, origin: .backfilled(from: "kraken")))
-                try insert(SampleRow(key: btc, timestamp: t0.adding(seconds: -120), value: 98))
-            }
+            let summary = try await store.importSamples([
+                SampleRow(key: btc, timestamp: t0.adding(seconds: -60), value: 99, origin: .backfilled(from: "kraken")),
+                SampleRow(key: btc, timestamp: t0, value: 55, origin: .backfilled(from: "kraken")),
+                SampleRow(key: btc, timestamp: t0.adding(seconds: -120), value: 98),
+            ])
             #expect(summary.inserted == 2)
             #expect(summary.duplicates == 1, "the polled sample stays")
             let rows = try origins(path, btc)

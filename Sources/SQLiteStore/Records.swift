@@ -1,5 +1,6 @@
 import GRDB
 import MetricsCore
+import MetricsStore
 
 /// A row of `metric`: one (ticker, metric_type) series.
 struct MetricRecord: Decodable, FetchableRecord, TableRecord {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import GRDBSQLite
 import MetricsCore
+import MetricsStore
 import Synchronization
 
 /// The embedded store: one SQLite file in WAL mode, read concurrently while one writer writes.
@@ -26,7 +27,7 @@ public final class SQLiteMetricStore: MetricStore {
     public init(path: String, busyTimeout: Duration = defaultBusyTimeout) throws(StoreError) {
         self.path = path
         var configuration = Configuration()
-        configuration.busyMode = .timeout(Double(busyTimeout.components.seconds) + Double(busyTimeout.components.attoseconds) / 1e18)
+        configuration.busyMode = .timeout(busyTimeout.seconds)
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             do {
@@ -92,32 +93,45 @@ public final class SQLiteMetricStore: MetricStore {
         }
     }
 
-    public func importSamples(
-        _ produce: (_ insert: (SampleRow) throws -> Void) throws -> Void
-    ) async throws -> ImportSummary {
-        try importSynchronously(produce)
-    }
-
-    /// The import runs on the calling thread: its rows come from a non-escaping closure, which
-    /// cannot cross to GRDB's writer queue, and a bulk load has nothing else to do meanwhile.
-    private func importSynchronously(
-        _ produce: (_ insert: (SampleRow) throws -> Void) throws -> Void
-    ) throws -> ImportSummary {
-        var known = knownIDs.withLock { $0 }
-        let summary = try pool.write { db in try Self.insert(produce, known: &known, in: db) }
-        knownIDs.withLock { $0.merge(known) { old, _ in old } }
-        return summary
-    }
-
-    /// Rows already in memory go through GRDB's asynchronous write, which waits on its writer
-    /// queue rather than on a thread of Swift's cooperative pool.
-    public func importSamples(_ rows: [SampleRow]) async throws -> ImportSummary {
+    /// The rows go to GRDB's writer queue through a ``WriterHandoff``: the transaction runs there,
+    /// synchronously, taking batch after batch while this task reads the next one, so that neither
+    /// a thread of Swift's cooperative pool waits on SQLite nor the whole import sits in memory.
+    public func importSamples<Batches: AsyncSequence>(_ batches: Batches) async throws -> ImportSummary
+    where Batches.Element == [SampleRow] {
+        let handoff = WriterHandoff<[SampleRow]>()
         let start = knownIDs.withLock { $0 }
-        let (summary, known) = try await pool.write { db in
-            var known = start
-            let summary = try Self.insert({ insert in for row in rows { try insert(row) } }, known: &known, in: db)
-            return (summary, known)
+        let pool = self.pool
+        async let written = { () async throws -> (ImportSummary, [MetricKey: Int64]) in
+            do {
+                return try await pool.write { db in
+                    var known = start
+                    let summary = try Self.insert(
+                        { insert in
+                            while let batch = try handoff.next() {
+                                for row in batch { try insert(row) }
+                            }
+                        }, known: &known, in: db)
+                    return (summary, known)
+                }
+            } catch {
+                // The transaction failed, or never began (GRDB refuses a cancelled task's write
+                // before running it): a batch offered now must not wait for it.
+                handoff.stop(error)
+                throw error
+            }
+        }()
+        do {
+            for try await batch in batches where !batch.isEmpty {
+                try await handoff.send(batch)
+            }
+            // A sequence may end early because this task was cancelled (an AsyncStream does):
+            // that is not the end of the rows, and nothing of them is kept.
+            if Task.isCancelled { throw CancellationError() }
+            handoff.finish()
+        } catch {
+            handoff.fail(error)
         }
+        let (summary, known) = try await written
         knownIDs.withLock { $0.merge(known) { old, _ in old } }
         return summary
     }
@@ -206,10 +220,10 @@ public final class SQLiteMetricStore: MetricStore {
             let firstBatch: Int64 = feed?[0] ?? 0
             let lastBatch: Int64 = feed?[1] ?? 0
             // A reader further behind than the feed keeps starts over.
-            let cursor = cursor.flatMap { $0.batch + 1 >= firstBatch || lastBatch == $0.batch ? $0 : nil }
+            let cursor = cursor.flatMap(FeedPosition.init).flatMap { $0.batch + 1 >= firstBatch || lastBatch == $0.batch ? $0 : nil }
             let newMetrics = try MetricRecord.filter(Column("id") > (cursor?.metric ?? 0)).order(Column("id")).fetchAll(db)
                 .map { try $0.metric() }
-            let next = ChangeCursor(batch: lastBatch, metric: newMetrics.last?.id ?? cursor?.metric ?? 0)
+            let next = FeedPosition(batch: lastBatch, metric: newMetrics.last?.id ?? cursor?.metric ?? 0).cursor
             guard let cursor else {
                 let samples = try Self.readAllSeries(db, from: oldest.microsecondsSince1970, through: .max)
                 return StoreChanges(cursor: next, isFullLoad: true, metrics: newMetrics, samples: samples)
@@ -334,17 +348,22 @@ public final class SQLiteMetricStore: MetricStore {
     }
 }
 
-/// Why the store could not be used, in terms a user can act on.
-public enum StoreError: Error, CustomStringConvertible {
-    case cannotOpen(path: String, reason: String)
-    case corruptRow(table: String, reason: String)
+/// What a ``ChangeCursor`` of this store holds: the last batch of the feed and the last metric a
+/// reader has seen. Batches are numbered in commit order, since SQLite has one writer at a time.
+private struct FeedPosition {
+    let batch: Int64
+    let metric: Int64
 
-    public var description: String {
-        switch self {
-        case .cannotOpen(let path, let reason):
-            "cannot open the database \(path): \(reason)"
-        case .corruptRow(let table, let reason):
-            "the database holds a row this version cannot read (table \(table)): \(reason)"
-        }
+    init(batch: Int64, metric: Int64) {
+        self.batch = batch
+        self.metric = metric
     }
+
+    /// `nil` for a cursor this store did not make, which reads as no cursor: a full load.
+    init?(_ cursor: ChangeCursor) {
+        guard cursor.position.count == 2 else { return nil }
+        self.init(batch: cursor.position[0], metric: cursor.position[1])
+    }
+
+    var cursor: ChangeCursor { ChangeCursor(position: [batch, metric]) }
 }

@@ -1,0 +1,42 @@
+import Foundation
+import MetricsCore
+import MetricsStore
+import SQLiteStore
+import TestSupport
+import Testing
+
+/// Every store the project has, for the cases every store must pass alike.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
+    case memory
+    case sqlite
+
+    var testDescription: String { rawValue }
+
+    /// Runs `body` with a new, empty store of this kind.
+    func withStore<Result>(_ body: (any MetricStore) async throws -> Result) async throws -> Result {
+        switch self {
+        case .memory:
+            return try await body(InMemoryMetricStore())
+        case .sqlite:
+            return try await withTemporaryDirectory { directory in
+                try await body(try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path))
+            }
+        }
+    }
+}
+
+/// Rows handed to an import as several batches, optionally failing after them, as a CSV file
+/// read in parts does.
+struct RowBatches: AsyncSequence {
+    struct Stop: Error {}
+
+    let batches: [[SampleRow]]
+    var failsAtTheEnd = false
+
+    func makeAsyncIterator() -> AsyncThrowingStream<[SampleRow], any Error>.Iterator {
+        AsyncThrowingStream { continuation in
+            for batch in batches { continuation.yield(batch) }
+            continuation.finish(throwing: failsAtTheEnd ? Stop() : nil)
+        }.makeAsyncIterator()
+    }
+}
