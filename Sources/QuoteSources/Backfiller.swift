@@ -91,6 +91,8 @@ struct Backfiller: Sendable {
                     "backfilled \(gap.ticker) from \(source.name)'s candles over \(gap.range): \(points.count) points, \(summary.inserted) samples stored\(note)",
                     metadata: metadata)
                 return summary.inserted
+            } catch .cancelled {
+                return nil  // shutdown: not a failure of the source
             } catch {
                 logger.warning(
                     "could not backfill \(gap.ticker) from \(source.name): \(error)",

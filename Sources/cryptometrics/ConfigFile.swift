@@ -16,14 +16,8 @@ struct ConfigFile {
     private(set) var markets: [Settings.Market]?
 
     /// The scalar keys a file may hold at its top level, and the JSON type each must have.
-    static let scalarKeys: [String: ValueKind] = [
-        "host": .string, "port": .integer, "database": .string, "source": .string, "poll": .bool,
-        "poll_interval_seconds": .number, "metrics": .stringList, "log_level": .string, "response_cache_mb": .integer,
-        "max_quote_age_seconds": .number, "breaker_failure_threshold": .integer, "breaker_open_seconds": .number,
-    ]
-    static let upstreamKeys: [String: ValueKind] = [
-        "base_url": .string, "api_key": .string, "timeout_seconds": .number, "retries": .integer, "requests_per_second": .number,
-    ]
+    static let scalarKeys: [String: ValueKind] = Dictionary(
+        uniqueKeysWithValues: Setting.all.compactMap { setting in setting.fileKind.map { (setting.key, $0) } })
 
     enum ValueKind {
         case string, integer, number, bool, stringList
@@ -160,14 +154,15 @@ struct ConfigFile {
                 )
             }
             guard let object = settings.object else { throw fail("upstreams.\(name)", "must be an object such as {\"base_url\": \"...\"}") }
+            let known = Setting.Upstream.of(kind)
             for (key, value) in object.sorted(by: { $0.key < $1.key }) {
-                guard let valueKind = Self.upstreamKeys[key], key != "api_key" || kind.takesAPIKey else {
+                guard let setting = known.first(where: { $0.key == key }) else {
                     throw fail(
                         "upstreams.\(name).\(key)",
-                        "unknown key; an upstream has base_url\(kind.takesAPIKey ? ", api_key" : ""), timeout_seconds, retries and requests_per_second"
+                        "unknown key; \(name) has \(known.map(\.key).joined(separator: ", "))"
                     )
                 }
-                values["upstreams.\(name).\(key)"] = try text(of: value, as: valueKind, key: "upstreams.\(name).\(key)")
+                values["upstreams.\(name).\(key)"] = try text(of: value, as: setting.fileKind, key: "upstreams.\(name).\(key)")
             }
         }
     }

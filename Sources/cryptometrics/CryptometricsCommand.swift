@@ -20,53 +20,50 @@ struct CryptometricsCommand: AsyncParsableCommand {
     )
 }
 
-/// Options shared by every command that opens the database.
+/// Options shared by every command that opens the database. Each flag's key, environment variable
+/// and default come from its ``Setting``.
 struct StoreOptions: ParsableArguments {
-    @Option(
-        help: "SQLite database file, created with its schema on first start. [env: CRYPTOMETRICS_DATABASE] (default: cryptometrics.sqlite)")
+    @Option(help: ArgumentHelp(Setting.database.help("SQLite database file, created with its schema on first start.")))
     var database: String?
 
     @Option(help: "JSON config file (markets, poll_interval_seconds, metrics, upstreams, ...). [env: CRYPTOMETRICS_CONFIG]")
     var config: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical. [env: CRYPTOMETRICS_LOG_LEVEL] (default: info)")
+    @Option(help: ArgumentHelp(Setting.logLevel.help("Log level: trace, debug, info, notice, warning, error, critical.")))
     var logLevel: String?
 
     var values: [String: String] {
         var values: [String: String] = [:]
-        values["database"] = database
+        values[Setting.database.key] = database
         values["config"] = config
-        values["log_level"] = logLevel
+        values[Setting.logLevel.key] = logLevel
         return values
     }
 }
 
 /// Options of the commands that poll.
 struct PollOptions: ParsableArguments {
-    @Option(
-        help:
-            "Where quotes come from: exchanges (their public APIs) or simulated (offline demo). [env: CRYPTOMETRICS_SOURCE] (default: exchanges)"
-    )
+    @Option(help: ArgumentHelp(Setting.source.help("Where quotes come from: exchanges (their public APIs) or simulated (offline demo).")))
     var source: String?
 
-    @Option(help: "Seconds between poll cycles, 1 or more. [env: CRYPTOMETRICS_POLL_INTERVAL_SECONDS] (default: 60)")
+    @Option(help: ArgumentHelp(Setting.pollInterval.help("Seconds between poll cycles, 1 or more.")))
     var pollInterval: String?
 
     @Option(
-        help:
-            "Comma-separated tickers to poll instead of the configured markets, e.g. KRAKEN:BTCUSD,ZONDA:ETHUSD. [env: CRYPTOMETRICS_TICKERS]"
+        help: ArgumentHelp(
+            Setting.tickers.help("Comma-separated tickers to poll instead of the configured markets, e.g. KRAKEN:BTCUSD,ZONDA:ETHUSD."))
     )
     var tickers: String?
 
-    @Option(help: "Comma-separated metrics to store: price, volume. [env: CRYPTOMETRICS_METRICS] (default: price,volume)")
+    @Option(help: ArgumentHelp(Setting.metrics.help("Comma-separated metrics to store: price, volume.")))
     var metrics: String?
 
     var values: [String: String] {
         var values: [String: String] = [:]
-        values["source"] = source
-        values["poll_interval_seconds"] = pollInterval
-        values["tickers"] = tickers
-        values["metrics"] = metrics
+        values[Setting.source.key] = source
+        values[Setting.pollInterval.key] = pollInterval
+        values[Setting.tickers.key] = tickers
+        values[Setting.metrics.key] = metrics
         return values
     }
 }

@@ -8,10 +8,10 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Serve the HTTP API and poll the upstreams (the default command)."
     )
 
-    @Option(help: "Address to listen on. [env: CRYPTOMETRICS_HOST] (default: 127.0.0.1)")
+    @Option(help: ArgumentHelp(Setting.host.help("Address to listen on.")))
     var host: String?
 
-    @Option(help: "Port to listen on; 0 picks a free one. [env: CRYPTOMETRICS_PORT] (default: 8080)")
+    @Option(help: ArgumentHelp(Setting.port.help("Port to listen on; 0 picks a free one.")))
     var port: String?
 
     @Flag(
@@ -21,8 +21,7 @@ struct ServeCommand: AsyncParsableCommand {
     var noPoll = false
 
     @Option(
-        help:
-            "Memory for rendered responses of popular metrics, in MiB; 0 renders every request. [env: CRYPTOMETRICS_RESPONSE_CACHE_MB] (default: 64)"
+        help: ArgumentHelp(Setting.responseCache.help("Memory for rendered responses of popular metrics, in MiB; 0 renders every request."))
     )
     var responseCacheMb: String?
 
@@ -31,10 +30,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         var arguments = store.values.merging(polling.values) { first, _ in first }
-        arguments["host"] = host
-        arguments["port"] = port
-        arguments["response_cache_mb"] = responseCacheMb
-        if noPoll { arguments["poll"] = "false" }
+        arguments[Setting.host.key] = host
+        arguments[Setting.port.key] = port
+        arguments[Setting.responseCache.key] = responseCacheMb
+        if noPoll { arguments[Setting.poll.key] = "false" }
         let settings = try loadSettings(arguments)
         let logger = bootstrapLogging(settings)
         let app = try buildApplication(settings, logger: logger)

@@ -180,6 +180,25 @@ import Testing
         #expect(error.description.contains("config.json"))
     }
 
+    /// Settings are declared once (``Setting``); the README's table is written by hand, so this
+    /// holds it to the declarations: every key, with its environment variable.
+    @Test func theReadmeDocumentsEverySetting() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        for setting in Setting.all {
+            if setting.fileKind != nil { #expect(readme.contains("| `\(setting.key)` |"), "\(setting.key)") }
+            #expect(readme.contains("`\(setting.environmentVariable)`"), "\(setting.environmentVariable)")
+        }
+        for setting in Setting.Upstream.all {
+            #expect(readme.contains(".\(setting.key)` |"), "upstreams.<name>.\(setting.key)")
+            #expect(readme.contains("_\(setting.key.uppercased())`"), "CRYPTOMETRICS_UPSTREAMS_<NAME>_\(setting.key.uppercased())")
+        }
+        #expect(
+            Setting.pollInterval.help("Seconds between cycles.")
+                == "Seconds between cycles. [env: CRYPTOMETRICS_POLL_INTERVAL_SECONDS] (default: 60)")
+        #expect(ConfigFile.scalarKeys["poll_interval_seconds"] == .number && ConfigFile.scalarKeys["tickers"] == nil)
+    }
+
     @Test func refusesABadEnvironmentVariableByName() async throws {
         let error = try await error(environment: ["CRYPTOMETRICS_PORT": "eighty"])
         #expect(error.origin == "environment variable CRYPTOMETRICS_PORT")
