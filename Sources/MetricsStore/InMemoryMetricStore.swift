@@ -82,10 +82,10 @@ public final class InMemoryMetricStore: MetricStore {
             }
         }
 
-        func allSeries(from: Int64, through: Int64) -> [SeriesSamples] {
+        func allSeries(from: Int64, through: Int64) -> [SampleColumns] {
             metrics.compactMap { metric in
                 guard let slice = series[metric.id]?.slice(from: from, through: through), !slice.timestamps.isEmpty else { return nil }
-                return SeriesSamples(metricID: metric.id, timestamps: slice.timestamps, values: slice.values)
+                return SampleColumns(metricID: metric.id, timestamps: slice.timestamps, values: slice.values)
             }
         }
     }
@@ -156,7 +156,7 @@ public final class InMemoryMetricStore: MetricStore {
             let count = min(slice.timestamps.count, limit)
             return RangeSamples(
                 metric: state.metrics[Int(id) - 1],
-                series: SeriesSamples(
+                series: SampleColumns(
                     metricID: id, timestamps: Array(slice.timestamps.prefix(count)), values: Array(slice.values.prefix(count))),
                 isTruncated: isTruncated)
         }

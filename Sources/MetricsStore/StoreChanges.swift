@@ -22,9 +22,9 @@ public struct StoreChanges: Sendable {
     /// at the first read, or when the reader fell behind the feed's retention.
     public let isFullLoad: Bool
     public let metrics: [Metric]
-    public let samples: [SeriesSamples]
+    public let samples: [SampleColumns]
 
-    public init(cursor: ChangeCursor, isFullLoad: Bool, metrics: [Metric], samples: [SeriesSamples]) {
+    public init(cursor: ChangeCursor, isFullLoad: Bool, metrics: [Metric], samples: [SampleColumns]) {
         self.cursor = cursor
         self.isFullLoad = isFullLoad
         self.metrics = metrics
@@ -36,7 +36,7 @@ public struct StoreChanges: Sendable {
 
 /// One metric's samples as two parallel arrays, ascending by timestamp: the shape the statistics
 /// keep, so that a load hands its arrays over without copying.
-public struct SeriesSamples: Sendable {
+public struct SampleColumns: Sendable {
     public let metricID: Int64
     public var timestamps: [Int64]
     public var values: [Double]
@@ -51,12 +51,12 @@ public struct SeriesSamples: Sendable {
 /// A metric's samples in a range, read on demand for `?from=&to=`.
 public struct RangeSamples: Sendable {
     public let metric: Metric
-    public let series: SeriesSamples
+    public let series: SampleColumns
     /// True when the range holds more samples than the limit asked for; `samples` then holds
     /// only the first ones.
     public let isTruncated: Bool
 
-    public init(metric: Metric, series: SeriesSamples, isTruncated: Bool) {
+    public init(metric: Metric, series: SampleColumns, isTruncated: Bool) {
         self.metric = metric
         self.series = series
         self.isTruncated = isTruncated
@@ -67,7 +67,7 @@ public struct RangeSamples: Sendable {
     }
 }
 
-extension SeriesSamples {
+extension SampleColumns {
     /// A copy of `elements` with a quarter more capacity than it needs: the series it becomes
     /// grows by a sample at a time and drops old ones in batches, so it never doubles its storage.
     public static func sized<Element>(_ elements: [Element]) -> [Element] {

@@ -204,7 +204,7 @@ public final class SQLiteMetricStore: MetricStore {
                     """
             )
             try statement.setArguments([id, range.from.microsecondsSince1970, range.through.microsecondsSince1970, limit + 1])
-            var samples = try Self.readSeries(statement).first ?? SeriesSamples(metricID: id)
+            var samples = try Self.readSeries(statement).first ?? SampleColumns(metricID: id)
             let isTruncated = samples.timestamps.count > limit
             if isTruncated {
                 samples.timestamps.removeLast()
@@ -246,7 +246,7 @@ public final class SQLiteMetricStore: MetricStore {
     /// Every metric's samples in a time range, metric by metric: the join walks the metrics and
     /// seeks each one's range in the clustered key, so the cost follows the samples read, not the
     /// table's size.
-    private static func readAllSeries(_ db: Database, from: Int64, through: Int64) throws -> [SeriesSamples] {
+    private static func readAllSeries(_ db: Database, from: Int64, through: Int64) throws -> [SampleColumns] {
         let statement = try db.cachedStatement(
             sql: """
                 SELECT sample.metric_id, sample.timestamp_us, sample.value
@@ -262,17 +262,17 @@ public final class SQLiteMetricStore: MetricStore {
     /// Steps a statement of `(metric_id, timestamp_us, value)` rows, grouped by metric, into
     /// arrays through SQLite's C API: at millions of rows, decoding each through `Row` would be most
     /// of a start-up's time. Each metric's arrays are sized to their samples plus room to grow.
-    private static func readSeries(_ statement: Statement) throws -> [SeriesSamples] {
+    private static func readSeries(_ statement: Statement) throws -> [SampleColumns] {
         let handle = statement.sqliteStatement
         defer { sqlite3_reset(handle) }
-        var result: [SeriesSamples] = []
+        var result: [SampleColumns] = []
         var timestamps: [Int64] = []
         var values: [Double] = []
         var current: Int64?
         func flush() {
             guard let current, !timestamps.isEmpty else { return }
             result.append(
-                SeriesSamples(metricID: current, timestamps: SeriesSamples.sized(timestamps), values: SeriesSamples.sized(values)))
+                SampleColumns(metricID: current, timestamps: SampleColumns.sized(timestamps), values: SampleColumns.sized(values)))
             timestamps.removeAll(keepingCapacity: true)
             values.removeAll(keepingCapacity: true)
         }
