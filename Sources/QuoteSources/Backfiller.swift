@@ -78,6 +78,8 @@ struct Backfiller: Sendable {
                 let summary: ImportSummary
                 do {
                     summary = try await store.importSamples(rows)
+                } catch is CancellationError {
+                    return nil  // shutdown
                 } catch {
                     logger.error("could not store the backfill of \(gap.ticker) from \(source.name): \(error)", metadata: metadata)
                     return nil

@@ -31,11 +31,23 @@ final class MarketAssignment: Sendable {
         }
     }
 
-    /// The tickers added since the last call.
-    func takeAdded() -> [Ticker] {
+    /// The markets to poll in the next cycle, and those of their tickers added since the last
+    /// call, taken together: a ticker assigned meanwhile waits for the next call, so it is never
+    /// polled before its gaps were looked for.
+    func take() -> (markets: [PollPlan.Market], added: [Ticker]) {
         state.withLock { state in
             defer { state.added = [] }
-            return state.added
+            return (state.markets, state.added)
+        }
+    }
+
+    /// Hands back added tickers whose gaps could not be looked for (the store could not be read),
+    /// for the next call to return them again: those still assigned.
+    func returnAdded(_ tickers: [Ticker]) {
+        state.withLock { state in
+            let assigned = Set(state.markets.map(\.ticker))
+            let waiting = Set(state.added)
+            state.added += tickers.filter { assigned.contains($0) && !waiting.contains($0) }
         }
     }
 }

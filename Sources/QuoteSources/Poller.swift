@@ -102,11 +102,18 @@ public struct Poller: Service {
         }
         while !Task.isCancelled {
             // Tickers new to this poller (all of them at start): their gaps first.
-            let added = assignment.takeAdded()
+            var (markets, added) = assignment.take()
             if !added.isEmpty {
-                for gap in await startupGaps(of: added) { gapSink.yield(gap) }
+                if let gaps = await startupGaps(of: added) {
+                    for gap in gaps { gapSink.yield(gap) }
+                } else {
+                    // Not polled until their gaps are known: a first sample would hide them.
+                    assignment.returnAdded(added)
+                    let waiting = Set(added)
+                    markets.removeAll { waiting.contains($0.ticker) }
+                }
             }
-            let report = await pollOnce()
+            let report = await pollOnce(markets)
             if Task.isCancelled { break }
             log(report)
             for gap in report.gaps { gapSink.yield(gap) }
@@ -137,9 +144,14 @@ public struct Poller: Service {
         }
     }
 
-    /// Runs one cycle now: ask, validate, store. Never throws: what failed is in the report.
+    /// Runs one cycle of the markets polled now: ask, validate, store. Never throws: what failed is
+    /// in the report.
     @discardableResult
     public func pollOnce() async -> CycleReport {
+        await pollOnce(markets)
+    }
+
+    private func pollOnce(_ markets: [PollPlan.Market]) async -> CycleReport {
         let clock = ContinuousClock()
         let started = clock.now
         let timestamp = now()
@@ -186,18 +198,19 @@ public struct Poller: Service {
 
     /// The gaps to fill for every market polled now, as at start: for tests and one-off runs.
     public func startupGaps() async -> [BackfillGap] {
-        await startupGaps(of: markets.map(\.ticker))
+        await startupGaps(of: markets.map(\.ticker)) ?? []
     }
 
-    /// The gaps of `tickers` as a start finds them, from their newest stored samples.
-    private func startupGaps(of tickers: [Ticker]) async -> [BackfillGap] {
+    /// The gaps of `tickers` as a start finds them, from their newest stored samples; `nil` when
+    /// the store cannot be read (to look again later).
+    private func startupGaps(of tickers: [Ticker]) async -> [BackfillGap]? {
         let keys = tickers.flatMap { ticker in plan.metrics.map { MetricKey(ticker: ticker, type: $0) } }
         let latest: [MetricKey: Timestamp]
         do {
             latest = try await store.latestTimestamps(of: keys)
         } catch {
-            logger.error("cannot read the store to decide on a backfill: \(error)")
-            return []
+            logger.error("cannot read the store to decide on a backfill (will look again next cycle): \(error)")
+            return nil
         }
         let newest = latest.reduce(into: [Ticker: Timestamp]()) { newest, entry in
             newest[entry.key.ticker] = max(newest[entry.key.ticker] ?? entry.value, entry.value)

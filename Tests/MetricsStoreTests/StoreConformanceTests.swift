@@ -160,20 +160,39 @@ import Testing
         }
     }
 
-    /// A shutdown during an import: the task is cancelled while its rows still come. Nothing of
-    /// them is kept, and the import ends rather than waiting for rows that will not come.
+    /// A shutdown during an import: the task is cancelled after the store has taken a first batch
+    /// (SQLite's transaction is open), while it waits for more. Nothing is kept, and the import
+    /// ends with the cancellation rather than waiting for rows that will not come.
     @Test(.timeLimit(.minutes(1)), arguments: StoreKind.allCases)
     func aCancelledImportStoresNothing(_ kind: StoreKind) async throws {
         try await kind.withStore { (store: any MetricStore) async throws -> Void in
-            let (rows, more) = AsyncStream.makeStream(of: [SampleRow].self)
-            more.yield([SampleRow(key: key(btc, .price), timestamp: t0, value: 1)])
-            let importing = Task { try await store.importSamples(rows) }
+            let (asked, askedSink) = AsyncStream.makeStream(of: Void.self)
+            let batches = StalledBatches(first: [SampleRow(key: key(btc, .price), timestamp: t0, value: 1)], asked: askedSink)
+            let importing = Task { try await store.importSamples(batches) }
+            var iterator = asked.makeAsyncIterator()
+            _ = await iterator.next()
             importing.cancel()
-            let outcome = await importing.result
-            #expect(throws: (any Error).self) { try outcome.get() }
-            more.finish()
+            await #expect(throws: CancellationError.self) { _ = try await importing.value }
             let metrics = try await store.metrics()
-            #expect(metrics.isEmpty)
+            #expect(metrics.isEmpty, "not even the metric the first batch named")
+            let feed = try await store.changes(after: nil, from: t0.adding(seconds: -60))
+            #expect(feed.sampleCount == 0)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func anImportInAnyOrderIsStoredInTimeOrderAndTheFirstValueWins(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            try await store.record([key(btc, .price): 500], at: t0.adding(seconds: 300), origin: .polled(from: "test"))
+            var rows = (0..<10).map { SampleRow(key: key(btc, .price), timestamp: t0.adding(seconds: Double($0) * 60), value: Double($0)) }
+            rows.shuffle()
+            // The same instant twice in one import: the row that comes first is kept.
+            rows.insert(SampleRow(key: key(btc, .price), timestamp: t0.adding(seconds: 120), value: 22), at: 0)
+            rows.append(SampleRow(key: key(btc, .price), timestamp: t0.adding(seconds: 120), value: -1))
+            let summary = try await store.importSamples(RowBatches(batches: [Array(rows[..<5]), Array(rows[5...])]))
+            #expect(summary == ImportSummary(inserted: 9, duplicates: 3, metricsCreated: 0), "the polled 500 and both repeats of 120 s")
+            let stored = try #require(try await store.samples(of: 1, in: TimeRange(from: t0, through: t0.adding(seconds: 540))))
+            #expect(stored.samples.map(\.value) == [0, 1, 22, 3, 4, 500, 6, 7, 8, 9])
         }
     }
 

@@ -40,3 +40,29 @@ struct RowBatches: AsyncSequence {
         }.makeAsyncIterator()
     }
 }
+
+/// One batch, then a wait for more that ends only when the importing task is cancelled: an import
+/// whose rows still come when the process shuts down. `asked` is told when the importer asks for
+/// a second batch, that is, once the store has taken the first.
+struct StalledBatches: AsyncSequence {
+    let first: [SampleRow]
+    let asked: AsyncStream<Void>.Continuation
+
+    func makeAsyncIterator() -> Iterator { Iterator(first: first, asked: asked) }
+
+    struct Iterator: AsyncIteratorProtocol {
+        let first: [SampleRow]
+        let asked: AsyncStream<Void>.Continuation
+        var sent = false
+
+        mutating func next() async throws -> [SampleRow]? {
+            guard sent else {
+                sent = true
+                return first
+            }
+            asked.yield()
+            try await Task.sleep(for: .seconds(3_600))
+            return nil
+        }
+    }
+}
