@@ -22,6 +22,8 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Domain types and statistics: pure values and math, no I/O.
@@ -43,6 +45,19 @@ let package = Package(
                 "MetricsStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ]
+        ),
+        // The store for more than one machine: a PostgreSQL database (PostgresNIO).
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "MetricsCore",
+                "MetricsStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // One adapter per upstream, the simulated source and the poller.
@@ -76,6 +91,7 @@ let package = Package(
                 "MetricsCore",
                 "MetricsStore",
                 "SQLiteStore",
+                "PostgresStore",
                 "QuoteSources",
                 "MetricsAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -105,8 +121,9 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "MetricsCore",
+                "MetricsCore", "PostgresStore",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "Tests/TestSupport"
@@ -118,7 +135,19 @@ let package = Package(
         // The conformance suite every store passes, and the statistics that follow a store.
         .testTarget(
             name: "MetricsStoreTests",
-            dependencies: ["MetricsCore", "MetricsStore", "SQLiteStore", "TestSupport"]
+            dependencies: [
+                "MetricsCore", "MetricsStore", "SQLiteStore", "PostgresStore", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // What only the PostgreSQL store promises: its URL, its migrations, a feed in commit order.
+        .testTarget(
+            name: "PostgresStoreTests",
+            dependencies: [
+                "MetricsCore", "MetricsStore", "PostgresStore", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
         ),
         // What only the SQLite store promises: its file, its schema, several processes on one file.
         .testTarget(

@@ -90,7 +90,8 @@ public struct Poller: Service {
 
     private func pollOnSchedule(gaps gapSink: AsyncStream<BackfillGap>.Continuation) async {
         let clock = ContinuousClock()
-        let schedule = PollSchedule(start: clock.now, interval: plan.interval)
+        // Starts at the first cycle, after the first gap check: slots then fall on that instant.
+        var schedule: PollSchedule?
         var slot = 0
         var backlog = CycleBacklog()
         defer {
@@ -113,6 +114,8 @@ public struct Poller: Service {
                     markets.removeAll { waiting.contains($0.ticker) }
                 }
             }
+            let current = schedule ?? PollSchedule(start: clock.now, interval: plan.interval)
+            schedule = current
             let report = await pollOnce(markets)
             if Task.isCancelled { break }
             log(report)
@@ -128,7 +131,7 @@ public struct Poller: Service {
                 let stored = await backlog.store(into: store)
                 if stored > 0 { logger.info("stored \(stored) cycle(s) that had waited for the store") }
             }
-            let next = schedule.nextSlot(after: slot, now: clock.now)
+            let next = current.nextSlot(after: slot, now: clock.now)
             if next.missed > 0 {
                 logger.warning(
                     "poll cycle took longer than the interval; skipping \(next.missed) slot(s) so cycles never overlap",

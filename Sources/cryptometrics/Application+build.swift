@@ -4,23 +4,24 @@ import Metrics
 import MetricsAPI
 import MetricsCore
 import MetricsStore
+import PostgresStore
 import Prometheus
 import QuoteSources
 import SQLiteStore
 import ServiceLifecycle
 
-/// Builds the whole service from settings: the store (schema migrated before the server accepts
-/// traffic), the statistics following it, the router over them, and the poller as a service
-/// beside the server unless polling is off. The `serve` command and the integration tests both start the service through here.
+/// Builds the whole service from settings over an open store: the statistics following it, the
+/// router over them, and the poller as a service beside the server unless polling is off. The
+/// `serve` command and the integration tests both build the service through here.
 func buildApplication(
     _ settings: Settings,
+    store: any MetricStore,
     logger: Logger,
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     // First: swift-metrics binds each metric to the backend there is when the metric is made, and
     // the poller's HTTP clients make theirs when they are built.
     let telemetry = Telemetry.registry
-    let store = try openStore(settings, logger: logger, polling: settings.poll)
     let statistics = LiveStatistics(store: store)
     var services: [any Service] = [StatisticsService(statistics: statistics, logger: logger)]
     var pollStatus: (@Sendable () -> PollStatus)?
@@ -29,7 +30,7 @@ func buildApplication(
         pollStatus = { poller.monitor.snapshot() }
         services.append(poller)
     } else {
-        logger.info("polling is off (--no-poll): serving what other processes store in \(settings.databasePath)")
+        logger.info("polling is off (--no-poll): serving what other processes store in \(settings.database)")
     }
     return Application(
         router: buildRouter(
@@ -67,26 +68,43 @@ func buildPoller(_ settings: Settings, store: any MetricStore, logger: Logger) -
     Poller(plan: settings.pollPlan, upstreams: settings.makeUpstreams(), store: store, logger: logger)
 }
 
-/// Opens the store `--database` names, creating its schema on first start: the one place that
-/// knows which implementations exist. Everything else sees only ``MetricStore``.
+/// Opens the store `--database` names for the length of `body`, creating its schema on first
+/// start: the one place that knows which implementations exist. Everything else sees only
+/// ``MetricStore``.
 ///
 /// A process that polls waits only briefly for another process's SQLite write (see
 /// ``SQLiteMetricStore/init(path:busyTimeout:)``): it keeps refused cycles and stores them later.
-func openStore(_ settings: Settings, logger: Logger, polling: Bool) throws -> any MetricStore {
-    switch DatabaseLocation(settings.databasePath) {
+func withStore<Result>(
+    _ settings: Settings, logger: Logger, polling: Bool, _ body: (any MetricStore) async throws -> Result
+) async throws -> Result {
+    switch settings.database {
     case .sqlite(let path):
         let store = try SQLiteMetricStore(path: path, busyTimeout: polling ? .seconds(1) : SQLiteMetricStore.defaultBusyTimeout)
         logger.info("database: \(path) (SQLite, WAL)")
-        return store
+        return try await body(store)
+    case .postgres(let location):
+        return try await PostgresMetricStore.withStore(at: location, logger: logger) { store in
+            logger.info("database: \(location) (PostgreSQL)")
+            return try await body(store)
+        }
     }
 }
 
-/// What `--database` names. Today every value is a SQLite file's path.
-enum DatabaseLocation: Equatable {
+/// What `--database` names: a `postgres://` (or `postgresql://`) URL, or else a SQLite file's path.
+enum DatabaseLocation: Hashable, Sendable, CustomStringConvertible {
     case sqlite(path: String)
+    case postgres(PostgresLocation)
 
-    init(_ text: String) {
-        self = .sqlite(path: text)
+    init(_ text: String) throws(PostgresLocationError) {
+        self = PostgresLocation.isURL(text) ? .postgres(try PostgresLocation(url: text)) : .sqlite(path: text)
+    }
+
+    /// The path, or the URL without its password.
+    var description: String {
+        switch self {
+        case .sqlite(let path): path
+        case .postgres(let location): location.description
+        }
     }
 }
 

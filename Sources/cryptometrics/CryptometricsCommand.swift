@@ -23,7 +23,11 @@ struct CryptometricsCommand: AsyncParsableCommand {
 /// Options shared by every command that opens the database. Each flag's key, environment variable
 /// and default come from its ``Setting``.
 struct StoreOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(Setting.database.help("SQLite database file, created with its schema on first start.")))
+    @Option(
+        help: ArgumentHelp(
+            Setting.database.help(
+                "SQLite database file, or postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=MODE]; its schema is created on first start."
+            )))
     var database: String?
 
     @Option(help: "JSON config file (markets, poll_interval_seconds, metrics, upstreams, ...). [env: CRYPTOMETRICS_CONFIG]")

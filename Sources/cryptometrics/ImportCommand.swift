@@ -27,7 +27,9 @@ struct ImportCommand: AsyncParsableCommand {
         do {
             // The file first: a missing CSV must not leave a new, empty database behind.
             let file = try HistoryImport.CSVFile(path: csv)
-            let outcome = try await HistoryImport.run(file, into: openStore(settings, logger: logger, polling: false))
+            let outcome = try await withStore(settings, logger: logger, polling: false) { store in
+                try await HistoryImport.run(file, into: store)
+            }
             print(outcome.description)
         } catch let error as HistoryImport.Failure {
             FileHandle.standardError.write(Data("import failed: \(error)\n".utf8))

@@ -15,10 +15,12 @@ struct PollCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try loadSettings(store.values.merging(polling.values) { first, _ in first })
         let logger = bootstrapLogging(settings)
-        let poller = buildPoller(settings, store: try openStore(settings, logger: logger, polling: true), logger: logger)
-        let group = ServiceGroup(
-            configuration: .init(services: [poller], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        )
-        try await group.run()
+        try await withStore(settings, logger: logger, polling: true) { store in
+            let poller = buildPoller(settings, store: store, logger: logger)
+            let group = ServiceGroup(
+                configuration: .init(services: [poller], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            )
+            try await group.run()
+        }
     }
 }

@@ -36,7 +36,8 @@ struct ServeCommand: AsyncParsableCommand {
         if noPoll { arguments[Setting.poll.key] = "false" }
         let settings = try loadSettings(arguments)
         let logger = bootstrapLogging(settings)
-        let app = try buildApplication(settings, logger: logger)
-        try await app.runService()
+        try await withStore(settings, logger: logger, polling: settings.poll) { store in
+            try await buildApplication(settings, store: store, logger: logger).runService()
+        }
     }
 }

@@ -52,7 +52,7 @@ struct Setting: Sendable {
 extension Setting {
     static let host = value("host", file: .string, \.host, Parse.nonEmpty("a host name or address, such as 127.0.0.1 or 0.0.0.0"))
     static let port = value("port", file: .integer, \.port, Parse.integer(in: 0...65_535, "a port number from 0 (any free port) to 65535"))
-    static let database = value("database", file: .string, \.databasePath, Parse.nonEmpty("the path of the SQLite file"))
+    static let database = value("database", file: .string, \.database, Parse.database) { $0.description }
     static let source = value("source", file: .string, \.source, Parse.oneOf(Settings.Source.self)) { $0.rawValue }
     static let poll = value("poll", file: .bool, \.poll, Parse.boolean)
     static let pollInterval = value(
@@ -143,6 +143,19 @@ enum Parse {
                 return .failure(Reason("\"\(text)\" is not \(expected)"))
             }
             return .success(value)
+        }
+    }
+
+    /// A `postgres://` URL, checked now so that a mistyped one stops the process at start, or
+    /// else a SQLite file's path.
+    @Sendable static func database(_ text: String) -> Result<DatabaseLocation, Reason> {
+        if text.isEmpty {
+            return .failure(Reason("must not be empty; expected the path of a SQLite file or a postgres:// URL"))
+        }
+        do {
+            return .success(try DatabaseLocation(text))
+        } catch {
+            return .failure(Reason("\(error.reason) (in a PostgreSQL URL)"))
         }
     }
 

@@ -32,7 +32,7 @@ struct Settings: Sendable {
 
     var host = "127.0.0.1"
     var port = 8080
-    var databasePath = "cryptometrics.sqlite"
+    var database = DatabaseLocation.sqlite(path: "cryptometrics.sqlite")
     var source = Source.exchanges
     var poll = true
     var pollIntervalSeconds: Double = 60

@@ -11,7 +11,7 @@ import Testing
     let eth = MetricKey(ticker: try! Ticker(parsing: "KRAKEN:ETHUSD"), type: .price)
     let now = try! Timestamp(rfc3339: "2026-11-25T12:00:00Z")
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func followsWhatIsWrittenCyclesAndImports(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             // What another process's writes look like is the SQLite suite's business; here one
@@ -46,7 +46,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func aLargeChangeIsLoadedBesideTheServedBook(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let statistics = LiveStatistics(store: store, now: { now })

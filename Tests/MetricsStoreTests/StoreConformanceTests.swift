@@ -11,7 +11,7 @@ import Testing
 
     private func key(_ ticker: Ticker, _ type: MetricType) -> MetricKey { MetricKey(ticker: ticker, type: type) }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func savingACycleCreatesEachMetricOnceAndOneSamplePerMetric(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let cycle: [MetricKey: Double] = [
@@ -34,7 +34,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func keepsTheFirstValueForAMetricAtOneInstant(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             #expect(try await store.record([key(btc, .price): 1], at: t0, origin: .polled(from: "test")) == 1)
@@ -45,7 +45,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func aWindowHoldsOnlyItsRangeInTimeOrder(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let offsets: [Double] = [-86_401, -86_400, -3_600, -60, 0, 1]  // one too old, one in the future
@@ -59,7 +59,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func aRangeReadStopsAtItsLimit(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             for minute in 0..<5 {
@@ -75,7 +75,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func createsMetricsInTheOrderAsked(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let zonda = try Ticker(parsing: "ZONDA:LTCUSD")
@@ -87,7 +87,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func theChangeFeedHandsEachWriteToItsReaderOnce(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let old = t0.adding(seconds: -8 * 86_400)
@@ -128,7 +128,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func importIsAllOrNothing(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             // The reading fails after two batches were handed over: nothing of them is kept.
@@ -163,7 +163,7 @@ import Testing
     /// A shutdown during an import: the task is cancelled after the store has taken a first batch
     /// (SQLite's transaction is open), while it waits for more. Nothing is kept, and the import
     /// ends with the cancellation rather than waiting for rows that will not come.
-    @Test(.timeLimit(.minutes(1)), arguments: StoreKind.allCases)
+    @Test(.timeLimit(.minutes(1)), arguments: StoreKind.available)
     func aCancelledImportStoresNothing(_ kind: StoreKind) async throws {
         try await kind.withStore { (store: any MetricStore) async throws -> Void in
             let (asked, askedSink) = AsyncStream.makeStream(of: Void.self)
@@ -180,7 +180,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func anImportInAnyOrderIsStoredInTimeOrderAndTheFirstValueWins(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             try await store.record([key(btc, .price): 500], at: t0.adding(seconds: 300), origin: .polled(from: "test"))
@@ -196,7 +196,7 @@ import Testing
         }
     }
 
-    @Test(arguments: StoreKind.allCases)
+    @Test(arguments: StoreKind.available)
     func latestTimestampsAreTheNewestSamplePerMetric(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             try await store.record([key(btc, .price): 1], at: t0, origin: .polled(from: "test"))

@@ -1,6 +1,8 @@
 import Foundation
+import Logging
 import MetricsCore
 import MetricsStore
+import PostgresStore
 import SQLiteStore
 import TestSupport
 import Testing
@@ -9,6 +11,13 @@ import Testing
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
     case memory
     case sqlite
+    case postgres
+
+    /// The kinds this run can test: PostgreSQL only when a test server is given (see
+    /// ``TestPostgres``; `PostgresAvailabilityTests` says when it is not).
+    static var available: [StoreKind] {
+        allCases.filter { $0 != .postgres || TestPostgres.isAvailable }
+    }
 
     var testDescription: String { rawValue }
 
@@ -20,6 +29,12 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
         case .sqlite:
             return try await withTemporaryDirectory { directory in
                 try await body(try SQLiteMetricStore(path: directory.appendingPathComponent("db.sqlite").path))
+            }
+        case .postgres:
+            return try await TestPostgres.withSchema { location in
+                try await PostgresMetricStore.withStore(at: location, maximumConnections: 4, logger: Logger(label: "test")) { store in
+                    try await body(store)
+                }
             }
         }
     }

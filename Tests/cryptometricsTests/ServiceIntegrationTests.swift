@@ -25,7 +25,8 @@ import Testing
             try await fake.withRunning { upstreamURL in
                 var settings = Settings()
                 settings.port = 0
-                settings.databasePath = directory.appendingPathComponent("service.sqlite").path
+                let path = directory.appendingPathComponent("service.sqlite").path
+                settings.database = .sqlite(path: path)
                 settings.pollIntervalSeconds = 1
                 settings.markets = try markets.map { Settings.Market(ticker: try Ticker(parsing: $0), upstreams: []) }
                 for kind in [QuoteSourcesUpstream.kraken, .zonda] {
@@ -37,12 +38,14 @@ import Testing
                 var logger = Logger(label: "integration")
                 logger.logLevel = .error
                 let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-                let app = try buildApplication(settings, logger: logger) { port in continuation.yield(port) }
-                let reader = try SQLiteMetricStore(path: settings.databasePath)
-                return try await withRunningService(app, logger: logger) {
-                    var iterator = ports.makeAsyncIterator()
-                    let port = try #require(await iterator.next())
-                    return try await body("http://127.0.0.1:\(port)", reader)
+                return try await withStore(settings, logger: logger, polling: true) { store in
+                    let app = try buildApplication(settings, store: store, logger: logger) { port in continuation.yield(port) }
+                    let reader = try SQLiteMetricStore(path: path)
+                    return try await withRunningService(app, logger: logger) {
+                        var iterator = ports.makeAsyncIterator()
+                        let port = try #require(await iterator.next())
+                        return try await body("http://127.0.0.1:\(port)", reader)
+                    }
                 }
             }
         }

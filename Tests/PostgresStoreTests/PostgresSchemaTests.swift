@@ -1,0 +1,77 @@
+import Logging
+import MetricsStore
+import PostgresNIO
+import PostgresStore
+import TestSupport
+import Testing
+
+/// What only the PostgreSQL store promises about its database: migrations that several processes
+/// may run at once, a refusal of a newer schema, and a clear reason when it cannot connect.
+@Suite(.enabled(if: TestPostgres.isAvailable, Comment(rawValue: TestPostgres.skipReason)))
+struct PostgresSchemaTests {
+    private let logger = Logger(label: "test")
+
+    @Test func storesStartingAtOnceMigrateTheSchemaOnce() async throws {
+        try await TestPostgres.withSchema { location in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        try await PostgresMetricStore.withStore(at: location, maximumConnections: 1, logger: logger) { store in
+                            try await store.checkReadable()
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let versions = try await TestPostgres.withConnection(to: location) { connection in
+                var versions: [Int] = []
+                for try await version in try await connection.query("SELECT version FROM schema_migration ORDER BY version", logger: logger)
+                    .decode(Int.self)
+                {
+                    versions.append(version)
+                }
+                return versions
+            }
+            #expect(versions == [1])
+        }
+    }
+
+    @Test func refusesADatabaseWrittenByANewerVersion() async throws {
+        try await TestPostgres.withSchema { location in
+            try await PostgresMetricStore.withStore(at: location, logger: logger) { _ in }
+            _ = try await TestPostgres.withConnection(to: location) { connection in
+                try await connection.query("INSERT INTO schema_migration (version, name) VALUES (999, 'from the future')", logger: logger)
+            }
+            await #expect {
+                try await PostgresMetricStore.withStore(at: location, logger: logger) { _ in }
+            } throws: { error in
+                "\(error)".contains("written by a newer cryptometrics (schema version 999")
+            }
+        }
+    }
+
+    @Test func aFailedLoginNamesTheHostAndTheServersReasonButNotThePassword() async throws {
+        var location = try #require(try TestPostgres.server?.location)
+        location.username = "nobody_here"
+        location.password = "not-the-password"
+        await #expect {
+            try await PostgresMetricStore.withStore(at: location, logger: logger) { _ in }
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("\(location.host):\(location.port)") && text.contains("nobody_here")
+                && !text.contains("not-the-password")
+        }
+    }
+
+    @Test func aRefusedConnectionSaysSo() async throws {
+        var location = try #require(try TestPostgres.server?.location)
+        // Port 1 on loopback: nothing listens there.
+        location.port = 1
+        await #expect {
+            try await PostgresMetricStore.withStore(at: location, logger: logger) { _ in }
+        } throws: { error in
+            "\(error)".contains("cannot reach 127.0.0.1:1: connection refused")
+                || "\(error)".contains("cannot reach \(location.host):1: connection refused")
+        }
+    }
+}
