@@ -53,6 +53,9 @@ struct PostgresConnections {
 /// descriptions are deliberately vague (they could carry a query's values); this reads the
 /// server's message and the network error instead, and never the password.
 enum PostgresFailure {
+    /// SQLSTATE of a row that breaks a unique key.
+    static let uniqueViolation = "23505"
+
     static func reason(for error: any Error, at location: PostgresLocation) -> String {
         let server = "\(location.host):\(location.port)"
         guard let error = error as? PSQLError else {

@@ -61,7 +61,14 @@ public final class PostgresMetricStore: MetricStore {
         let client = PostgresClient(configuration: poolConfiguration, backgroundLogger: logger)
         let store = PostgresMetricStore(location: location, client: client, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await client.run() }
+            // The pool must run before the first query leases a connection, or PostgresNIO warns
+            // that it does not: the body waits until the pool's task has begun.
+            let (started, starting) = AsyncStream.makeStream(of: Void.self)
+            group.addTask {
+                starting.finish()
+                await client.run()
+            }
+            for await _ in started {}
             defer { group.cancelAll() }
             return try await body(store)
         }
@@ -112,33 +119,29 @@ public final class PostgresMetricStore: MetricStore {
         }
     }
 
-    /// Rows are sent with COPY into a temporary table, batch by batch as they arrive, then moved
-    /// into `sample` by one statement in key order, the first row of a (metric, instant) winning:
-    /// PostgreSQL's fastest way in, and all of it one transaction.
+    /// Each batch goes straight into `sample` with COPY, PostgreSQL's fastest way in. COPY cannot
+    /// skip a row that is there already: a batch that meets one is rolled back to its savepoint and
+    /// taken the slow way, through a temporary table and an insert that keeps what is stored and
+    /// the first of equal rows; so are the batches after it, since an import that repeats one
+    /// usually repeats many. All of it is one transaction.
     public func importSamples<Batches: AsyncSequence>(_ batches: Batches) async throws -> ImportSummary
     where Batches.Element == [SampleRow] {
         var known = knownIDs.withLock { $0 }
         var origins = knownOrigins.withLock { $0 }
         let summary = try await inTransaction { connection in
-            try await connection.query(
-                """
-                CREATE TEMPORARY TABLE sample_import (
-                    line bigint NOT NULL, metric_id bigint NOT NULL, timestamp_us bigint NOT NULL,
-                    value double precision NOT NULL, origin_id integer NOT NULL
-                ) ON COMMIT DROP
-                """,
-                logger: logger
-            )
             var summary = ImportSummary()
-            var line: Int64 = 0
+            var span = TimeSpan()
+            var direct = true
+            var staging = false
             var text = ByteBuffer()
-            for try await batch in batches where !batch.isEmpty {
-                let newKeys = batch.lazy.map(\.key).filter { known[$0] == nil }
+            var iterator = batches.makeAsyncIterator()
+            var current = try await Self.nextBatch(&iterator)
+            while let batch = current {
+                var newKeys: [MetricKey] = []
+                var seen: Set<MetricKey> = []
+                for row in batch where known[row.key] == nil && seen.insert(row.key).inserted { newKeys.append(row.key) }
                 if !newKeys.isEmpty {
-                    var unique: [MetricKey] = []
-                    var seen: Set<MetricKey> = []
-                    for key in newKeys where seen.insert(key).inserted { unique.append(key) }
-                    let (ids, created) = try await Self.findOrCreate(unique, on: connection, logger: logger)
+                    let (ids, created) = try await Self.findOrCreate(newKeys, on: connection, logger: logger)
                     known.merge(ids) { old, _ in old }
                     summary.metricsCreated += created
                 }
@@ -146,44 +149,102 @@ public final class PostgresMetricStore: MetricStore {
                 if !newOrigins.isEmpty {
                     origins.merge(try await Self.findOrCreate(newOrigins, on: connection, logger: logger)) { old, _ in old }
                 }
+                if direct {
+                    text.clear()
+                    for row in batch {
+                        text.writeCopyRow(known[row.key]!, row.timestamp.microsecondsSince1970, row.value, origins[row.origin]!)
+                    }
+                    // The server copies this batch while the next one is read.
+                    let rows = text
+                    async let copied = Self.copyDirectly(rows, on: connection, logger: logger)
+                    current = try await Self.nextBatch(&iterator)
+                    if try await copied {
+                        summary.inserted += batch.count
+                        for row in batch { span.include(row.timestamp.microsecondsSince1970) }
+                        continue
+                    }
+                    direct = false
+                } else {
+                    current = try await Self.nextBatch(&iterator)
+                }
+                if staging {
+                    try await connection.query("TRUNCATE sample_import", logger: logger)
+                } else {
+                    try await connection.query(
+                        """
+                        CREATE TEMPORARY TABLE sample_import (
+                            line integer NOT NULL, metric_id bigint NOT NULL, timestamp_us bigint NOT NULL,
+                            value double precision NOT NULL, origin_id integer NOT NULL
+                        ) ON COMMIT DROP
+                        """,
+                        logger: logger
+                    )
+                    staging = true
+                }
                 text.clear()
-                for row in batch {
-                    line += 1
+                for (line, row) in batch.enumerated() {
                     text.writeCopyRow(
-                        line, known[row.key]!, row.timestamp.microsecondsSince1970, row.value, Int64(origins[row.origin]!))
+                        known[row.key]!, row.timestamp.microsecondsSince1970, row.value, origins[row.origin]!, line: line)
                 }
                 try await connection.copyFrom(
                     table: "sample_import", columns: ["line", "metric_id", "timestamp_us", "value", "origin_id"], logger: logger
-                ) { writer in
-                    try await writer.write(text)
+                ) { writer in try await writer.write(text) }
+                let rows = try await connection.query(
+                    """
+                    WITH inserted AS (
+                        INSERT INTO sample (metric_id, timestamp_us, value, origin_id)
+                        SELECT metric_id, timestamp_us, value, origin_id FROM sample_import
+                        ORDER BY metric_id, timestamp_us, line
+                        ON CONFLICT DO NOTHING
+                        RETURNING timestamp_us
+                    )
+                    SELECT count(*), min(timestamp_us), max(timestamp_us) FROM inserted
+                    """,
+                    logger: logger
+                )
+                for try await (count, first, last) in rows.decode((Int, Int64?, Int64?).self) {
+                    summary.inserted += count
+                    summary.duplicates += batch.count - count
+                    if let first, let last {
+                        span.include(first)
+                        span.include(last)
+                    }
                 }
             }
             // A sequence may end early because this task was cancelled (an AsyncStream does): that
             // is not the end of the rows, and nothing of them is kept.
             try Task.checkCancellation()
-            let rows = try await connection.query(
-                """
-                WITH inserted AS (
-                    INSERT INTO sample (metric_id, timestamp_us, value, origin_id)
-                    SELECT metric_id, timestamp_us, value, origin_id FROM sample_import
-                    ORDER BY metric_id, timestamp_us, line
-                    ON CONFLICT DO NOTHING
-                    RETURNING timestamp_us
-                )
-                SELECT count(*), coalesce(min(timestamp_us), 0), coalesce(max(timestamp_us), 0) FROM inserted
-                """,
-                logger: logger
-            )
-            for try await (count, first, last) in rows.decode((Int, Int64, Int64).self) {
-                summary.inserted = count
-                summary.duplicates = Int(line) - count
-                try await Self.appendBatch(first: first, last: last, count: count, on: connection, logger: logger)
-            }
+            try await Self.appendBatch(first: span.first, last: span.last, count: summary.inserted, on: connection, logger: logger)
             return summary
         }
         knownIDs.withLock { $0.merge(known) { old, _ in old } }
         knownOrigins.withLock { $0.merge(origins) { old, _ in old } }
         return summary
+    }
+
+    /// The next batch that holds rows, or `nil` at the end.
+    private static func nextBatch<Iterator: AsyncIteratorProtocol>(_ iterator: inout Iterator) async throws -> [SampleRow]?
+    where Iterator.Element == [SampleRow] {
+        while let batch = try await iterator.next() {
+            if !batch.isEmpty { return batch }
+        }
+        return nil
+    }
+
+    /// COPYs rows into `sample` inside a savepoint; false, with nothing of them kept, when one of
+    /// them is stored already (or repeated among them).
+    private static func copyDirectly(_ text: ByteBuffer, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await connection.query("SAVEPOINT import_batch", logger: logger)
+        do {
+            try await connection.copyFrom(table: "sample", columns: ["metric_id", "timestamp_us", "value", "origin_id"], logger: logger) {
+                writer in try await writer.write(text)
+            }
+            try await connection.query("RELEASE SAVEPOINT import_batch", logger: logger)
+            return true
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == PostgresFailure.uniqueViolation {
+            try await connection.query("ROLLBACK TO SAVEPOINT import_batch", logger: logger)
+            return false
+        }
     }
 
     public func samples(of id: Int64, in range: TimeRange, limit: Int) async throws -> RangeSamples? {
@@ -512,19 +573,52 @@ public final class PostgresMetricStore: MetricStore {
     }
 }
 
+/// The first and last instants of what a write added.
+private struct TimeSpan {
+    var first = Int64.max
+    var last = Int64.min
+
+    mutating func include(_ timestamp: Int64) {
+        first = min(first, timestamp)
+        last = max(last, timestamp)
+    }
+}
+
 extension ByteBuffer {
     /// One row of COPY's text format: tab-separated, newline-terminated. Numbers need no escaping,
     /// and Swift's `description` of a finite Double is the shortest text that reads back exactly.
-    fileprivate mutating func writeCopyRow(_ line: Int64, _ metricID: Int64, _ timestamp: Int64, _ value: Double, _ origin: Int64) {
-        writeString(String(line))
+    fileprivate mutating func writeCopyRow(_ metricID: Int64, _ timestamp: Int64, _ value: Double, _ origin: Int32, line: Int? = nil) {
+        if let line {
+            writeDecimal(Int64(line))
+            writeInteger(UInt8(ascii: "\t"))
+        }
+        writeDecimal(metricID)
         writeInteger(UInt8(ascii: "\t"))
-        writeString(String(metricID))
-        writeInteger(UInt8(ascii: "\t"))
-        writeString(String(timestamp))
+        writeDecimal(timestamp)
         writeInteger(UInt8(ascii: "\t"))
         writeString(value.description)
         writeInteger(UInt8(ascii: "\t"))
-        writeString(String(origin))
+        writeDecimal(Int64(origin))
         writeInteger(UInt8(ascii: "\n"))
     }
+
+    /// An integer's decimal digits, written in place: millions of rows make `String(_:)` a cost.
+    private mutating func writeDecimal(_ value: Int64) {
+        if value < 0 { writeInteger(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        let count = withUnsafeMutableBytes(of: &digits) { buffer in
+            var index = buffer.count
+            repeat {
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            return buffer.count - index
+        }
+        withUnsafeBytes(of: &digits) { buffer in
+            _ = writeBytes(UnsafeRawBufferPointer(rebasing: buffer[(buffer.count - count)...]))
+        }
+    }
+
 }

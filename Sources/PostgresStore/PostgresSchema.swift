@@ -32,16 +32,25 @@ enum PostgresSchema {
                 )
                 """,
                 """
+                -- metric_id and origin_id name rows of metric and sample_origin, but without
+                -- foreign keys: checking them costs two lookups per row, which made an import of
+                -- 2.88 million rows take 25 s instead of 7. The store takes both ids from those
+                -- tables in the writing transaction, and never deletes a metric or an origin.
                 CREATE TABLE sample (
-                    metric_id bigint NOT NULL REFERENCES metric (id),
+                    metric_id bigint NOT NULL,
                     timestamp_us bigint NOT NULL,
                     value double precision NOT NULL,
-                    origin_id integer REFERENCES sample_origin (id),
+                    origin_id integer,
                     PRIMARY KEY (metric_id, timestamp_us)
                 )
                 """,
-                // The change feed reads every metric's samples at the few instants a cycle wrote.
-                "CREATE INDEX sample_by_time ON sample (timestamp_us)",
+                """
+                -- The change feed reads every metric's samples at the few instants a cycle wrote.
+                -- Polled samples arrive in time order, so a block-range index finds them for almost
+                -- nothing on insert (a B-tree made an import twice as slow), and autosummarize keeps
+                -- the unsummarized tail, which every such read scans, to the newest block ranges.
+                CREATE INDEX sample_by_time ON sample USING brin (timestamp_us) WITH (pages_per_range = 32, autosummarize = on)
+                """,
                 """
                 -- One row per write transaction that added samples, committed with them, tagged
                 -- with that transaction's id: ids of this table are taken at insert, not at
