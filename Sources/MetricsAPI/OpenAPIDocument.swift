@@ -144,14 +144,18 @@ public enum OpenAPIDocument {
             "/status": {
               "get": {
                 "operationId": "getPollStatus",
-                "summary": "What the poller in this process last saw: per ticker its last success and last error, and each upstream's circuit breaker.",
+                "summary": "What the poller in this process last saw: per ticker its last success and last error, and each upstream's circuit breaker. On a database whose pollers share the tickers (PostgreSQL), also every poller's leases; a process that does not poll then shows those alone.",
                 "responses": {
                   "200": {
-                    "description": "The poller's status.",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PollStatus"}}}
+                    "description": "The poller's status, or the pollers' leases in a process that does not poll.",
+                    "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/PollStatus"}, {"$ref": "#/components/schemas/SharedPollStatus"}]}}}
                   },
                   "404": {
-                    "description": "This process does not poll (serve --no-poll).",
+                    "description": "This process does not poll (serve --no-poll), and no pollers share the database's tickers.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                  },
+                  "503": {
+                    "description": "The pollers' leases cannot be read from the database.",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   }
                 }
@@ -305,6 +309,7 @@ public enum OpenAPIDocument {
                   "interval_seconds": {"type": "number"},
                   "last_cycle": {"type": ["string", "null"], "format": "date-time", "description": "The last cycle's timestamp; null before the first."},
                   "last_cycle_ms": {"type": ["integer", "null"], "description": "How long the last cycle took."},
+                  "pollers": {"$ref": "#/components/schemas/Pollers"},
                   "tickers": {
                     "type": "array",
                     "items": {
@@ -345,6 +350,28 @@ public enum OpenAPIDocument {
                         "probe_at": {"type": ["string", "null"], "format": "date-time", "description": "When an open breaker lets its probe through."}
                       }
                     }
+                  }
+                }
+              },
+              "SharedPollStatus": {
+                "type": "object",
+                "required": ["pollers"],
+                "additionalProperties": false,
+                "properties": {"pollers": {"$ref": "#/components/schemas/Pollers"}}
+              },
+              "Pollers": {
+                "type": "array",
+                "description": "Every poller alive on the database and the tickers it holds, from the leases.",
+                "items": {
+                  "type": "object",
+                  "required": ["id", "name", "seen_at", "expires_at", "tickers"],
+                  "additionalProperties": false,
+                  "properties": {
+                    "id": {"type": "string", "description": "Unique per process start."},
+                    "name": {"type": "string", "description": "host:pid."},
+                    "seen_at": {"type": "string", "format": "date-time", "description": "Its last renewal, by the database's clock."},
+                    "expires_at": {"type": "string", "format": "date-time", "description": "When its leases pass to others unless it renews."},
+                    "tickers": {"type": "array", "items": {"$ref": "#/components/schemas/Ticker"}}
                   }
                 }
               },

@@ -10,12 +10,15 @@ import Prometheus
 ///   - responseCacheBytes: how much memory rendered histories may take.
 ///   - pollStatus: the in-process poller's status for `GET /status`, `nil` when this process
 ///     does not poll.
+///   - leases: the store's ticker leases, when pollers share them (PostgreSQL), for the pollers'
+///     part of `GET /status`.
 ///   - telemetry: where the process's operational metrics (swift-metrics) are collected, for
 ///     `GET /ops/metrics`; with one, every request is counted by route and status.
 public func buildRouter(
     statistics: LiveStatistics,
     responseCacheBytes: Int = 64 << 20,
     pollStatus: (@Sendable () -> PollStatus)? = nil,
+    leases: (any TickerLeases)? = nil,
     telemetry: PrometheusCollectorRegistry? = nil
 ) -> Router<BasicRequestContext> {
     // Every GET route answers HEAD too, with the same headers and no body.
@@ -27,7 +30,7 @@ public func buildRouter(
     MetricsController(statistics: statistics, cache: cache).addRoutes(to: router.group("metrics"))
     RankingsController(statistics: statistics, cache: cache).addRoutes(to: router)
     HealthController(statistics: statistics).addRoutes(to: router)
-    OperationsController(status: pollStatus, registry: telemetry).addRoutes(to: router)
+    OperationsController(status: pollStatus, leases: leases, registry: telemetry).addRoutes(to: router)
     router.get("openapi.json") { _, _ in JSONBody.response(bytes: OpenAPIDocument.json.utf8) }
     return router
 }

@@ -18,7 +18,7 @@ public final class PostgresMetricStore: MetricStore {
 
     public let location: PostgresLocation
     private let client: PostgresClient
-    private let logger: Logger
+    let logger: Logger
     /// Metric and origin ids never change once assigned, so they are cached after the first lookup.
     private let knownIDs = Mutex<[MetricKey: Int64]>([:])
     private let knownOrigins = Mutex<[SampleOrigin: Int32]>([:])
@@ -285,7 +285,7 @@ public final class PostgresMetricStore: MetricStore {
 
     /// Runs `body` in a transaction on a connection of the pool: committed when it returns, rolled
     /// back when it throws, and its error passed on as it is.
-    private func inTransaction<Result>(
+    func inTransaction<Result>(
         _ begin: PostgresQuery = "BEGIN", _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
         try await client.withConnection { connection in

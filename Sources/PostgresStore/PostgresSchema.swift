@@ -74,7 +74,32 @@ enum PostgresSchema {
                 """,
                 "INSERT INTO sample_batch_horizon (pruned_through) VALUES ('0')",
             ]
-        )
+        ),
+        (
+            2, "pollers and their ticker leases",
+            [
+                """
+                -- Every poller process that shares the tickers, alive while expires_at is ahead.
+                CREATE TABLE poller (
+                    id text PRIMARY KEY,
+                    name text NOT NULL,
+                    started_at timestamptz NOT NULL DEFAULT now(),
+                    seen_at timestamptz NOT NULL DEFAULT now(),
+                    expires_at timestamptz NOT NULL
+                )
+                """,
+                """
+                -- One row per ticker any poller was configured with; free when holder is NULL or
+                -- expires_at has passed. Times are the database's clock, the one all pollers share.
+                CREATE TABLE ticker_lease (
+                    ticker text PRIMARY KEY,
+                    holder text,
+                    expires_at timestamptz NOT NULL DEFAULT '-infinity'
+                )
+                """,
+                "CREATE INDEX ticker_lease_by_holder ON ticker_lease (holder)",
+            ]
+        ),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }

@@ -24,6 +24,8 @@ public struct Poller: Service {
     let logger: Logger
     /// The wall clock that stamps samples and times the breakers' pauses; tests pass their own.
     let now: @Sendable () -> Timestamp
+    /// Set when other pollers share the database: then only leased tickers are polled.
+    let sharing: TickerSharing?
     /// Breakers and last results, for `GET /status`.
     public let monitor: PollMonitor
     private let assignment: MarketAssignment
@@ -38,6 +40,7 @@ public struct Poller: Service {
         upstreams: [any QuoteUpstream],
         store: any MetricStore,
         logger: Logger,
+        sharing: TickerSharing? = nil,
         now: @escaping @Sendable () -> Timestamp = { .now }
     ) {
         let byName = Dictionary(upstreams.map { ($0.name, $0) }) { first, _ in first }
@@ -47,6 +50,7 @@ public struct Poller: Service {
         self.store = store
         self.logger = logger
         self.now = now
+        self.sharing = sharing
         let monitor = PollMonitor(plan: plan, upstreams: upstreams)
         self.monitor = monitor
         assignment = MarketAssignment(plan.markets)
@@ -85,6 +89,14 @@ public struct Poller: Service {
                 group.cancelAll()
             }
         }
+        if let sharing {
+            // Handed over at once rather than when they expire.
+            do {
+                try await sharing.leases.release(sharing.holder)
+            } catch {
+                logger.warning("could not give up the ticker leases; they pass to other pollers when they expire: \(error)")
+            }
+        }
         logger.info("poller stopped")
     }
 
@@ -101,7 +113,22 @@ public struct Poller: Service {
                 )
             }
         }
+        var slotTimestamp: Timestamp?
+        if sharing != nil {
+            // Pollers that share keep one grid of slots: start at the next whole interval.
+            let wall = now()
+            let first = wall.roundedDown(toMultipleOf: plan.interval).adding(seconds: plan.interval.seconds)
+            do {
+                try await clock.sleep(for: .microseconds(first.microsecondsSince1970 - wall.microsecondsSince1970))
+            } catch {
+                return
+            }
+            slotTimestamp = first
+        }
         while !Task.isCancelled {
+            if let sharing {
+                await share(sharing)
+            }
             // Tickers new to this poller (all of them at start): their gaps first.
             var (markets, added) = assignment.take()
             if !added.isEmpty {
@@ -116,7 +143,7 @@ public struct Poller: Service {
             }
             let current = schedule ?? PollSchedule(start: clock.now, interval: plan.interval)
             schedule = current
-            let report = await pollOnce(markets)
+            let report = await pollOnce(markets, at: slotTimestamp)
             if Task.isCancelled { break }
             log(report)
             for gap in report.gaps { gapSink.yield(gap) }
@@ -139,6 +166,7 @@ public struct Poller: Service {
                 )
             }
             slot = next.slot
+            slotTimestamp = slotTimestamp.map { $0.adding(seconds: plan.interval.seconds * Double(next.missed + 1)) }
             do {
                 try await clock.sleep(until: next.instant)
             } catch {
@@ -154,10 +182,29 @@ public struct Poller: Service {
         await pollOnce(markets)
     }
 
-    private func pollOnce(_ markets: [PollPlan.Market]) async -> CycleReport {
+    /// Renews this poller's leases and polls what it holds from this cycle on. When the leases
+    /// cannot be read, nothing is polled until they can: a ticker this poller no longer holds
+    /// may be another's now.
+    private func share(_ sharing: TickerSharing) async {
+        do {
+            let held = try await sharing.share(of: plan.markets)
+            guard held.map(\.ticker) != markets.map(\.ticker) else { return }
+            logger.info("holding \(held.count) of \(plan.markets.count) tickers", metadata: ["poller": "\(sharing.holder.id)"])
+            assign(held)
+        } catch {
+            guard !markets.isEmpty else { return }
+            logger.warning(
+                "cannot renew the ticker leases, polling nothing until they can be: \(error)",
+                metadata: ["poller": "\(sharing.holder.id)"])
+            assign([])
+        }
+    }
+
+    /// One cycle at `timestamp` (the slot's, when pollers share), or else now.
+    private func pollOnce(_ markets: [PollPlan.Market], at slot: Timestamp? = nil) async -> CycleReport {
         let clock = ContinuousClock()
         let started = clock.now
-        let timestamp = now()
+        let timestamp = slot ?? now()
         let outcome = await rounds.ask(markets, at: timestamp, budget: plan.cycleBudget)
         if Task.isCancelled {
             return CycleReport(

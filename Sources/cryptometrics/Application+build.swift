@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 import Metrics
@@ -37,6 +38,7 @@ func buildApplication(
             statistics: statistics,
             responseCacheBytes: settings.responseCacheMegabytes << 20,
             pollStatus: pollStatus,
+            leases: store as? any TickerLeases,
             telemetry: telemetry
         ),
         configuration: ApplicationConfiguration(
@@ -63,9 +65,18 @@ enum Telemetry {
     }()
 }
 
-/// The poller for `settings` over `store`.
+/// The poller for `settings` over `store`. On a store with leases (PostgreSQL), it shares the
+/// tickers with the other pollers of the database, under a name that tells its host and process.
 func buildPoller(_ settings: Settings, store: any MetricStore, logger: Logger) -> Poller {
-    Poller(plan: settings.pollPlan, upstreams: settings.makeUpstreams(), store: store, logger: logger)
+    let plan = settings.pollPlan
+    let sharing = (store as? any TickerLeases).map { leases in
+        let process = ProcessInfo.processInfo
+        return TickerSharing(
+            leases: leases,
+            holder: LeaseHolder(id: UUID().uuidString.lowercased(), name: "\(process.hostName):\(process.processIdentifier)"),
+            interval: plan.interval)
+    }
+    return Poller(plan: plan, upstreams: settings.makeUpstreams(), store: store, logger: logger, sharing: sharing)
 }
 
 /// Opens the store `--database` names for the length of `body`, creating its schema on first

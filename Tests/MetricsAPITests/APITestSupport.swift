@@ -31,21 +31,22 @@ struct APIHarness {
     /// Runs `body` with a client that sends requests straight to the router, over statistics
     /// loaded from what the store holds at `now`.
     func test(
-        now: Timestamp = Self.now, pollStatus: (@Sendable () -> PollStatus)? = nil,
+        now: Timestamp = Self.now, pollStatus: (@Sendable () -> PollStatus)? = nil, leases: (any TickerLeases)? = nil,
         _ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
-        try await test(now: now, pollStatus: pollStatus) { client, _ in try await body(client) }
+        try await test(now: now, pollStatus: pollStatus, leases: leases) { client, _ in try await body(client) }
     }
 
     /// The same, handing `body` the statistics too, to refresh them after more writes.
     func test(
         now: Timestamp = Self.now,
         pollStatus: (@Sendable () -> PollStatus)? = nil,
+        leases: (any TickerLeases)? = nil,
         _ body: @escaping @Sendable (any TestClientProtocol, LiveStatistics) async throws -> Void
     ) async throws {
         let statistics = LiveStatistics(store: store, now: { now })
         try await statistics.refresh()
-        let app = Application(router: buildRouter(statistics: statistics, pollStatus: pollStatus))
+        let app = Application(router: buildRouter(statistics: statistics, pollStatus: pollStatus, leases: leases))
         try await app.test(.router) { client in try await body(client, statistics) }
     }
 }

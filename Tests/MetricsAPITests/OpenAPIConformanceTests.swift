@@ -2,6 +2,7 @@ import Foundation
 import HummingbirdTesting
 import MetricsAPI
 import MetricsCore
+import MetricsStore
 import Testing
 
 /// Keeps `/openapi.json` true: real responses of every route, success and error, must validate
@@ -104,6 +105,84 @@ import Testing
                     #expect(json["tickers"]?[0]?["last_error"]?["reason"] == .string("circuit \"open\""))
                     #expect(json["tickers"]?[1]?["last_success"] == .null)
                     #expect(json["upstreams"]?[0]?["probe_at"] == .string("2026-11-25T12:00:00Z"))
+                }
+            }
+        }
+    }
+
+    /// Leases as a database would hold them, for the pollers' part of `/status`.
+    struct FixedLeases: TickerLeases {
+        var holders: [LeaseHolderStatus]
+        var failure: String?
+
+        func share(of tickers: [Ticker], for holder: LeaseHolder, leaseDuration: Duration) async throws -> [Ticker] { [] }
+        func release(_ holder: LeaseHolder) async throws {}
+        func leaseHolders() async throws -> [LeaseHolderStatus] {
+            if let failure { throw APITestFailure(failure) }
+            return holders
+        }
+    }
+
+    struct APITestFailure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    private var twoPollers: FixedLeases {
+        let tickers = ["KRAKEN:BTCUSD", "KRAKEN:ETHUSD", "ZONDA:BTCPLN"].map { try! Ticker(parsing: $0) }
+        return FixedLeases(holders: [
+            LeaseHolderStatus(
+                holder: LeaseHolder(id: "a1", name: "poll-1:101"), seenAt: APIHarness.now,
+                expiresAt: APIHarness.now.adding(seconds: 90), tickers: Array(tickers[..<2])),
+            LeaseHolderStatus(
+                holder: LeaseHolder(id: "b2", name: "poll-2:202"), seenAt: APIHarness.now,
+                expiresAt: APIHarness.now.adding(seconds: 90), tickers: [tickers[2]]),
+        ])
+    }
+
+    @Test func anInstanceThatDoesNotPollShowsEveryPollersLeases() async throws {
+        let leases = twoPollers
+        try await APIHarness.with { api in
+            try await api.test(leases: leases) { client in
+                try await client.execute(uri: "/status", method: .get) { response in
+                    #expect(response.status == .ok)
+                    let json = try response.json
+                    let problems = SchemaValidator(document: document).violations(of: json, against: try #require(schema("/status", 200)))
+                    #expect(problems.isEmpty, "\(problems)")
+                    #expect(json["pollers"]?[0]?["name"] == .string("poll-1:101"))
+                    #expect(json["pollers"]?[0]?["tickers"] == .array([.string("KRAKEN:BTCUSD"), .string("KRAKEN:ETHUSD")]))
+                    #expect(json["pollers"]?[1]?["expires_at"] == .string("2026-11-25T12:01:30Z"))
+                    #expect(json["tickers"] == nil)
+                }
+            }
+        }
+    }
+
+    @Test func aPollerShowsItsOwnStatusAndEveryPollersLeases() async throws {
+        let leases = twoPollers
+        let status = PollStatus(intervalSeconds: 60, tickers: [], upstreams: [])
+        try await APIHarness.with { api in
+            try await api.test(pollStatus: { status }, leases: leases) { client in
+                try await client.execute(uri: "/status", method: .get) { response in
+                    #expect(response.status == .ok)
+                    let json = try response.json
+                    let problems = SchemaValidator(document: document).violations(of: json, against: try #require(schema("/status", 200)))
+                    #expect(problems.isEmpty, "\(problems)")
+                    #expect(json["pollers"]?.array?.count == 2)
+                    #expect(json["interval_seconds"] == .number(60))
+                }
+            }
+        }
+    }
+
+    @Test func unreadableLeasesAreA503ThatSaysSo() async throws {
+        let leases = FixedLeases(holders: [], failure: "connection refused")
+        try await APIHarness.with { api in
+            try await api.test(leases: leases) { client in
+                try await client.execute(uri: "/status", method: .get) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    let json = try response.json
+                    #expect(json["error"]?.string?.contains("connection refused") == true)
                 }
             }
         }

@@ -2,7 +2,8 @@ import MetricsCore
 
 /// Checks a JSON value against a schema of the OpenAPI document: the subset of JSON Schema the
 /// document uses (`$ref`, `type` with null, `properties`, `required`, `additionalProperties: false`,
-/// `items`, `enum`, `minimum`, `pattern` as a prefix/suffix-anchored digit check, `format: date-time`).
+/// `items`, `enum`, `minimum`, `pattern` as a prefix/suffix-anchored digit check, `format: date-time`,
+/// `oneOf`).
 /// Returns every violation with its JSON path, so that a failing test says what drifted.
 struct SchemaValidator {
     let document: JSONValue
@@ -14,6 +15,10 @@ struct SchemaValidator {
             for component in components { target = target?[component] }
             guard let resolved = target else { return ["\(path): unresolvable \(reference)"] }
             return violations(of: value, against: resolved, at: path)
+        }
+        if let choices = schema["oneOf"]?.array {
+            let matching = choices.filter { violations(of: value, against: $0, at: path).isEmpty }.count
+            return matching == 1 ? [] : ["\(path): matches \(matching) of the \(choices.count) schemas of oneOf, not exactly one"]
         }
         var problems: [String] = []
         if let types = schema["type"].map(Self.typeNames) {

@@ -32,7 +32,7 @@ struct PostgresSchemaTests {
                 }
                 return versions
             }
-            #expect(versions == [1])
+            #expect(versions == [1, 2], "every migration, each once")
         }
     }
 
