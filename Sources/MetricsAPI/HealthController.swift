@@ -2,18 +2,20 @@ import Hummingbird
 import MetricsStore
 
 /// Probes for orchestrators: `/healthz` says the process answers, `/readyz` that it can also read
-/// its database and has loaded the statistics, so that it can serve the API.
+/// its database and, in a process that serves the API, has loaded the statistics.
 struct HealthController {
-    let statistics: LiveStatistics
+    let store: any MetricStore
+    /// `nil` in a process that only polls.
+    let statistics: LiveStatistics?
 
     func addRoutes(to router: Router<some RequestContext>) {
         router.get("healthz") { _, _ in JSONBody.response(OneFieldBody.status("ok")) }
         router.get("readyz") { _, context in
-            guard statistics.isLoaded else {
+            if let statistics, !statistics.isLoaded {
                 return APIError(.serviceUnavailable, "The statistics are still loading from the database.").response()
             }
             do {
-                try await statistics.store.checkReadable()
+                try await store.checkReadable()
                 return JSONBody.response(OneFieldBody.status("ready"))
             } catch {
                 context.logger.warning("not ready: \(error)")

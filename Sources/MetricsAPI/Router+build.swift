@@ -29,8 +29,25 @@ public func buildRouter(
     let cache = ResponseCache<ResponseKey>(budget: responseCacheBytes)
     MetricsController(statistics: statistics, cache: cache).addRoutes(to: router.group("metrics"))
     RankingsController(statistics: statistics, cache: cache).addRoutes(to: router)
-    HealthController(statistics: statistics).addRoutes(to: router)
+    HealthController(store: statistics.store, statistics: statistics).addRoutes(to: router)
     OperationsController(status: pollStatus, leases: leases, registry: telemetry).addRoutes(to: router)
     router.get("openapi.json") { _, _ in JSONBody.response(bytes: OpenAPIDocument.json.utf8) }
+    return router
+}
+
+/// The routes a process that polls without serving the API (`cryptometrics poll --ops-port`)
+/// answers operators on: `/healthz`, `/readyz` (its store can be read), `/status` (its own view
+/// and, on a shared database, every poller's leases) and `/ops/metrics`.
+public func buildOperationsRouter(
+    store: any MetricStore,
+    pollStatus: @escaping @Sendable () -> PollStatus,
+    leases: (any TickerLeases)?,
+    telemetry: PrometheusCollectorRegistry?
+) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
+    if telemetry != nil { router.add(middleware: MetricsMiddleware()) }
+    router.add(middleware: JSONErrorMiddleware())
+    HealthController(store: store, statistics: nil).addRoutes(to: router)
+    OperationsController(status: pollStatus, leases: leases, registry: telemetry).addRoutes(to: router)
     return router
 }

@@ -33,6 +33,7 @@ public struct Poller: Service {
     private let gapTracker: GapTracker
     private let backfiller: Backfiller
     private let storedCounters = CounterFamily(TelemetryLabel.samplesStored)
+    private let conflictCounter = Counter(label: TelemetryLabel.samplesConflicting)
     private let cycleTimer = Metrics.Timer(label: TelemetryLabel.cycleDuration, preferredDisplayUnit: .seconds)
 
     public init(
@@ -226,6 +227,12 @@ public struct Poller: Service {
             do {
                 stored = try await store.record(values, at: timestamp)
                 storedCounters(("kind", "poll")).increment(by: stored)
+                if stored < values.count {
+                    conflictCounter.increment(by: values.count - stored)
+                    logger.warning(
+                        "\(values.count - stored) samples of the cycle at \(timestamp.rfc3339) were stored already (kept the first): another poller polled them in the same slot, or an import wrote them"
+                    )
+                }
             } catch {
                 storeError = String(describing: error)
                 unstored = values

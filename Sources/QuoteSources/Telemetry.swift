@@ -13,6 +13,9 @@ enum TelemetryLabel {
     static let upstreamRequestDuration = "cryptometrics_upstream_request_duration_seconds"
     /// Samples stored, by kind (`poll`, `backfill`).
     static let samplesStored = "cryptometrics_samples_stored_total"
+    /// Polled samples the store already held at their (metric, instant): with pollers sharing a
+    /// database, a ticker polled twice in one slot. The target is 0.
+    static let samplesConflicting = "cryptometrics_samples_conflicting_total"
     /// Seconds a poll cycle took, asking and storing.
     static let cycleDuration = "cryptometrics_poll_cycle_duration_seconds"
     /// Each upstream's breaker: 0 closed, 1 half open, 2 open.

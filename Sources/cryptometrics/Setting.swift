@@ -64,6 +64,10 @@ extension Setting {
     static let responseCache = value(
         "response_cache_mb", file: .integer, \.responseCacheMegabytes,
         Parse.integer(in: 0...65_536, "a number of MiB from 0 (no cache) to 65536"))
+    static let operationsPort = value(
+        "ops_port", file: .integer, \.operationsPort,
+        { text in Parse.integer(in: 0...65_535, "a port number from 0 (any free port) to 65535")(text).map { Optional($0) } },
+        describe: nil)
     static let maximumQuoteAge = value(
         "max_quote_age_seconds", file: .number, \.maximumQuoteAgeSeconds,
         Parse.number(in: 1...86_400, "a number of seconds from 1 to 86400"), describe: Self.seconds)
@@ -82,7 +86,7 @@ extension Setting {
     /// Every setting but `markets` (a list of objects, only in a file) and the upstreams' (below),
     /// in the order they are read. `tickers` comes last: it replaces a file's `markets`.
     static let all: [Setting] = [
-        host, port, database, source, poll, pollInterval, metrics, logLevel, responseCache, maximumQuoteAge,
+        host, port, database, source, poll, pollInterval, metrics, logLevel, responseCache, operationsPort, maximumQuoteAge,
         breakerFailureThreshold, breakerOpen, tickers,
     ]
 

@@ -48,6 +48,8 @@ struct Settings: Sendable {
     var breakerOpenSeconds: Double = 30
     /// Memory for rendered responses of popular metrics, in MiB; 0 renders every request.
     var responseCacheMegabytes = 64
+    /// Where `poll` serves its own /healthz, /readyz, /status and /ops/metrics; none when nil.
+    var operationsPort: Int?
 
     /// The original app's market list: 10 tickers, 20 metrics.
     static let defaultMarkets: [Market] = {

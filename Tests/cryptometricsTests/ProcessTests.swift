@@ -116,6 +116,42 @@ import Testing
         }
     }
 
+    /// `poll --ops-port`: the poller answers operators itself, with its health, its status and
+    /// the samples it stored, and stops as cleanly as without it.
+    @Test func aPollerWithAnOperationsPortAnswersForItself() async throws {
+        try await withTemporaryDirectory { directory in
+            let database = directory.appendingPathComponent("ops.sqlite").path
+            let poller = try RunningProcess(
+                [
+                    "poll", "--source", "simulated", "--poll-interval", "1", "--database", database, "--tickers", "KRAKEN:BTCUSD",
+                    "--ops-port", "0",
+                ],
+                in: directory
+            )
+            let line = try #require(try await poller.line(containing: "serving this poller's"), "\(poller.log)")
+            let port = try #require(line.components(separatedBy: "http://")[1].split(separator: ":").last.flatMap { Int($0) })
+            let base = "http://127.0.0.1:\(port)"
+            #expect(try await Self.getJSON("\(base)/healthz")["status"] == .string("ok"))
+            let ready = try await eventually(within: .seconds(20)) { () -> JSONValue? in
+                let json = try await Self.getJSON("\(base)/readyz")
+                return json["status"] == .string("ready") ? json : nil
+            }
+            #expect(ready != nil)
+            let status = try await eventually(within: .seconds(20)) { () -> JSONValue? in
+                let json = try await Self.getJSON("\(base)/status")
+                return json["last_cycle"]?.string != nil ? json : nil
+            }
+            #expect(status?["tickers"]?[0]?["ticker"] == .string("KRAKEN:BTCUSD"))
+            #expect(status?["pollers"] == nil, "one SQLite poller shares nothing")
+            let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "\(base)/ops/metrics"), timeout: .seconds(5))
+            let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+            #expect(text.contains("cryptometrics_samples_stored_total{kind=\"poll\"}"))
+            #expect(text.contains("cryptometrics_poll_cycle_duration_seconds"))
+            poller.signal(SIGTERM)
+            #expect(try await poller.exitStatus(within: .seconds(5)) == 0)
+        }
+    }
+
     /// Whoever writes the database (here a second connection, as another process would be), the
     /// serving instance shows the sample, its statistics and its rank within one second.
     /// How soon a write shows depends on the machine (the follower reads the feed every 250 ms;
