@@ -182,7 +182,10 @@ let package = Package(
         .testTarget(
             name: "cryptometricsTests",
             dependencies: [
-                "cryptometrics", "MetricsCore", "MetricsStore", "SQLiteStore", "QuoteSources", "FakeUpstream", "TestSupport",
+                "cryptometrics", "MetricsCore", "MetricsStore", "SQLiteStore", "PostgresStore", "QuoteSources", "FakeUpstream",
+                "TestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]

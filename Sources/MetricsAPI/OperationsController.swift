@@ -17,7 +17,7 @@ struct OperationsController {
             var pollers: [LeaseHolderStatus]?
             if let leases {
                 do {
-                    pollers = try await leases.leaseHolders()
+                    pollers = try await leases.leaseHolders(at: .now)
                 } catch {
                     return APIError(.serviceUnavailable, "The pollers' leases cannot be read from the database: \(error)").response()
                 }

@@ -79,22 +79,24 @@ enum PostgresSchema {
             2, "pollers and their ticker leases",
             [
                 """
-                -- Every poller process that shares the tickers, alive while expires_at is ahead.
+                -- Every poller process that shares the tickers, alive while the slot it renewed
+                -- last plus one and a half intervals is ahead. Times are slots of the pollers'
+                -- common grid, in microseconds since the epoch (see TickerLeases).
                 CREATE TABLE poller (
                     id text PRIMARY KEY,
                     name text NOT NULL,
                     started_at timestamptz NOT NULL DEFAULT now(),
-                    seen_at timestamptz NOT NULL DEFAULT now(),
-                    expires_at timestamptz NOT NULL
+                    seen_us bigint NOT NULL,
+                    expires_us bigint NOT NULL
                 )
                 """,
                 """
-                -- One row per ticker any poller was configured with; free when holder is NULL or
-                -- expires_at has passed. Times are the database's clock, the one all pollers share.
+                -- One row per ticker any poller was configured with; free from slot expires_us on,
+                -- or when holder is NULL.
                 CREATE TABLE ticker_lease (
                     ticker text PRIMARY KEY,
                     holder text,
-                    expires_at timestamptz NOT NULL DEFAULT '-infinity'
+                    expires_us bigint NOT NULL DEFAULT 0
                 )
                 """,
                 "CREATE INDEX ticker_lease_by_holder ON ticker_lease (holder)",

@@ -76,32 +76,34 @@ public struct Poller: Service {
 
     public func run() async throws {
         logStartup()
-        await cancelWhenGracefulShutdown {
+        let lastSlot = await cancelWhenGracefulShutdown {
             await registerMetrics()
             let (gaps, gapSink) = AsyncStream.makeStream(of: BackfillGap.self)
-            await withTaskGroup(of: Void.self) { group in
+            return await withTaskGroup(of: Void.self) { group in
                 // Backfills run beside the cycles, so that the first cycle is not held up by a
                 // day of candles and a gap is filled while polling goes on.
                 group.addTask { [assignment, backfiller] in
                     await backfiller.fill(gaps) { ticker in assignment.market(of: ticker) }
                 }
-                await pollOnSchedule(gaps: gapSink)
+                let lastSlot = await pollOnSchedule(gaps: gapSink)
                 gapSink.finish()
                 group.cancelAll()
+                return lastSlot
             }
         }
-        if let sharing {
-            // Handed over at once rather than when they expire.
+        // Outside the cancelled part: the hand-over must reach the database.
+        if let sharing, let lastSlot {
             do {
-                try await sharing.leases.release(sharing.holder)
+                try await sharing.release(after: lastSlot)
             } catch {
-                logger.warning("could not give up the ticker leases; they pass to other pollers when they expire: \(error)")
+                logger.warning("could not hand the ticker leases over; other pollers take them when they expire: \(error)")
             }
         }
         logger.info("poller stopped")
     }
 
-    private func pollOnSchedule(gaps gapSink: AsyncStream<BackfillGap>.Continuation) async {
+    /// Polls until cancelled; returns the last slot begun, when pollers share slots.
+    private func pollOnSchedule(gaps gapSink: AsyncStream<BackfillGap>.Continuation) async -> Timestamp? {
         let clock = ContinuousClock()
         // Starts at the first cycle, after the first gap check: slots then fall on that instant.
         var schedule: PollSchedule?
@@ -122,13 +124,14 @@ public struct Poller: Service {
             do {
                 try await clock.sleep(for: .microseconds(first.microsecondsSince1970 - wall.microsecondsSince1970))
             } catch {
-                return
+                return nil
             }
             slotTimestamp = first
         }
+        var lastSlot: Timestamp?
         while !Task.isCancelled {
-            if let sharing {
-                await share(sharing)
+            if let sharing, let slotTimestamp {
+                await share(sharing, slot: slotTimestamp)
             }
             // Tickers new to this poller (all of them at start): their gaps first.
             var (markets, added) = assignment.take()
@@ -144,6 +147,7 @@ public struct Poller: Service {
             }
             let current = schedule ?? PollSchedule(start: clock.now, interval: plan.interval)
             schedule = current
+            lastSlot = slotTimestamp
             let report = await pollOnce(markets, at: slotTimestamp)
             if Task.isCancelled { break }
             log(report)
@@ -174,6 +178,7 @@ public struct Poller: Service {
                 break
             }
         }
+        return lastSlot
     }
 
     /// Runs one cycle of the markets polled now: ask, validate, store. Never throws: what failed is
@@ -186,9 +191,9 @@ public struct Poller: Service {
     /// Renews this poller's leases and polls what it holds from this cycle on. When the leases
     /// cannot be read, nothing is polled until they can: a ticker this poller no longer holds
     /// may be another's now.
-    private func share(_ sharing: TickerSharing) async {
+    private func share(_ sharing: TickerSharing, slot: Timestamp) async {
         do {
-            let held = try await sharing.share(of: plan.markets)
+            let held = try await sharing.share(of: plan.markets, slot: slot)
             guard held.map(\.ticker) != markets.map(\.ticker) else { return }
             logger.info("holding \(held.count) of \(plan.markets.count) tickers", metadata: ["poller": "\(sharing.holder.id)"])
             assign(held)

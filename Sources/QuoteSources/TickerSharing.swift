@@ -11,20 +11,22 @@ import MetricsStore
 public struct TickerSharing: Sendable {
     public let leases: any TickerLeases
     public let holder: LeaseHolder
-    /// How long a lease lasts past its renewal: one and a half intervals, so that a poller renewing
-    /// every cycle never loses one, and the tickers of a poller that died are taken over in the
-    /// second slot after its last cycle.
-    public let leaseDuration: Duration
+    public let interval: Duration
 
     public init(leases: any TickerLeases, holder: LeaseHolder, interval: Duration) {
         self.leases = leases
         self.holder = holder
-        leaseDuration = interval * 1.5
+        self.interval = interval
     }
 
-    /// The markets of `plan` this poller holds now, after renewing and claiming its share.
-    func share(of markets: [PollPlan.Market]) async throws -> [PollPlan.Market] {
-        let held = Set(try await leases.share(of: markets.map(\.ticker), for: holder, leaseDuration: leaseDuration))
+    /// The markets of `plan` to poll in `slot`, after renewing and claiming this poller's share.
+    func share(of markets: [PollPlan.Market], slot: Timestamp) async throws -> [PollPlan.Market] {
+        let held = Set(try await leases.share(of: markets.map(\.ticker), for: holder, slot: slot, interval: interval))
         return markets.filter { held.contains($0.ticker) }
+    }
+
+    /// Hands every ticker over from the slot after `slot`, the last this poller polled.
+    func release(after slot: Timestamp) async throws {
+        try await leases.release(holder, from: slot.adding(seconds: interval.seconds))
     }
 }

@@ -16,7 +16,8 @@ struct PollCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            Setting.operationsPort.help("Serve /healthz, /readyz, /status and /ops/metrics of this poller on this port (0: any free one).")))
+            Setting.operationsPort.help("Serve /healthz, /readyz, /status and /ops/metrics of this poller on this port (0: any free one)."))
+    )
     var opsPort: String?
 
     @OptionGroup var store: StoreOptions

@@ -115,9 +115,9 @@ import Testing
         var holders: [LeaseHolderStatus]
         var failure: String?
 
-        func share(of tickers: [Ticker], for holder: LeaseHolder, leaseDuration: Duration) async throws -> [Ticker] { [] }
-        func release(_ holder: LeaseHolder) async throws {}
-        func leaseHolders() async throws -> [LeaseHolderStatus] {
+        func share(of tickers: [Ticker], for holder: LeaseHolder, slot: Timestamp, interval: Duration) async throws -> [Ticker] { [] }
+        func release(_ holder: LeaseHolder, from slot: Timestamp) async throws {}
+        func leaseHolders(at slot: Timestamp) async throws -> [LeaseHolderStatus] {
             if let failure { throw APITestFailure(failure) }
             return holders
         }

@@ -73,6 +73,21 @@ public enum TestPostgres {
         }
     }
 
+    /// The URL of `location`, password included, for a child process's `--database`.
+    public static func url(of location: PostgresLocation) -> String {
+        var components = URLComponents()
+        components.scheme = "postgres"
+        components.user = location.username
+        components.password = location.password
+        components.host = location.host
+        components.port = location.port
+        components.path = "/" + location.database
+        components.queryItems =
+            [URLQueryItem(name: "sslmode", value: location.tlsMode.rawValue)]
+            + (location.options.map { [URLQueryItem(name: "options", value: $0)] } ?? [])
+        return components.string!
+    }
+
     public struct Unavailable: Error, CustomStringConvertible {
         public var description: String { "\(TestPostgres.environmentVariable) is not set" }
     }

@@ -1,0 +1,204 @@
+import AsyncHTTPClient
+import FakeUpstream
+import Foundation
+import Logging
+import MetricsCore
+import MetricsStore
+import PostgresNIO
+import PostgresStore
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Two pollers and two API instances on one PostgreSQL database, as processes, with nginx in front
+/// of the API instances when it is installed: the tickers are shared, a poller killed with -9 is
+/// taken over and rejoins, nothing is polled twice, and the instances serve the same bytes.
+@Suite(.serialized, .enabled(if: TestPostgres.isAvailable, Comment(rawValue: TestPostgres.skipReason)))
+struct ScaleOutTests {
+    private static let tickerCount = 200
+
+    private static func get(_ url: String) async throws -> (status: Int, body: String, etag: String?) {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return (Int(response.status.code), String(buffer: body), response.headers.first(name: "etag"))
+    }
+
+    /// The tickers each poller holds, as an API instance's `/status` shows them.
+    private static func shares(_ apiBase: String) async throws -> [String: Int] {
+        let json = try JSONParser.parse(Array(try await get("\(apiBase)/status").body.utf8))
+        var shares: [String: Int] = [:]
+        for poller in json["pollers"]?.array ?? [] {
+            if let name = poller["name"]?.string { shares[name] = poller["tickers"]?.array?.count ?? 0 }
+        }
+        return shares
+    }
+
+    private static func balanced(_ shares: [String: Int], pollers: Int) -> Bool {
+        let fair = Double(tickerCount) / Double(pollers)
+        return shares.count == pollers && shares.values.reduce(0, +) == tickerCount
+            && shares.values.allSatisfy { abs(Double($0) - fair) <= max(1, fair * 0.1) }
+    }
+
+    @Test func pollersShareTheTickersSurviveKillNineAndInstancesServeTheSameBytes() async throws {
+        let fake = FakeUpstream()
+        let tickers = (1...Self.tickerCount).map { index in
+            let market = FakeUpstream.generatedMarketKey(index, on: .zonda)
+            fake.setMarket(.zonda, market, price: 100 + Double(index) / 7, volume: Double(index % 97) + 1)
+            return "ZONDA:" + market.replacingOccurrences(of: "-", with: "")
+        }
+        try await TestPostgres.withSchema { location in
+            try await withTemporaryDirectory { directory in
+                try await fake.withRunning { upstreamURL in
+                    let database = TestPostgres.url(of: location)
+                    let environment = [
+                        "CRYPTOMETRICS_UPSTREAMS_ZONDA_BASE_URL": upstreamURL,
+                        "CRYPTOMETRICS_UPSTREAMS_ZONDA_REQUESTS_PER_SECOND": "1000",
+                        "CRYPTOMETRICS_TICKERS": tickers.joined(separator: ","),
+                        "CRYPTOMETRICS_DATABASE": database,
+                        "CRYPTOMETRICS_POLL_INTERVAL_SECONDS": "1",
+                    ]
+                    func startPoller() throws -> RunningProcess {
+                        try RunningProcess(["poll", "--ops-port", "0"], in: directory, environment: environment)
+                    }
+                    let apis = try (0..<2).map { _ in
+                        try RunningProcess(["serve", "--no-poll", "--port", "0"], in: directory, environment: environment)
+                    }
+                    var apiBases: [String] = []
+                    for api in apis {
+                        apiBases.append("http://127.0.0.1:\(try #require(try await api.apiPort(), "\(api.log)"))")
+                    }
+                    let first = try startPoller()
+                    let second = try startPoller()
+
+                    // Shared within a few intervals, and each within 10% (or one ticker) of half.
+                    let halves = try await eventually(within: .seconds(60)) {
+                        let shares = try await Self.shares(apiBases[0])
+                        return Self.balanced(shares, pollers: 2) ? shares : nil
+                    }
+                    let sharesAfterStart = try await Self.shares(apiBases[0])
+                    #expect(halves != nil, "\(sharesAfterStart)")
+
+                    // One poller dies mid-cycle; the other takes everything over, then shares again
+                    // with its restarted replacement.
+                    first.signal(SIGKILL)
+                    #expect(try await first.exitStatus(within: .seconds(10)) != nil)
+                    let taken = try await eventually(within: .seconds(60)) {
+                        let shares = try await Self.shares(apiBases[0])
+                        return Self.balanced(shares, pollers: 1) ? shares : nil
+                    }
+                    let sharesAfterKill = try await Self.shares(apiBases[0])
+                    #expect(taken != nil, "the survivor takes over: \(sharesAfterKill)")
+                    let restarted = try startPoller()
+                    let rebalanced = try await eventually(within: .seconds(60)) {
+                        let shares = try await Self.shares(apiBases[1])
+                        return Self.balanced(shares, pollers: 2) ? shares : nil
+                    }
+                    let sharesAfterRestart = try await Self.shares(apiBases[1])
+                    #expect(rebalanced != nil, "\(sharesAfterRestart)")
+                    // A few slots with both sharing again.
+                    _ = try await restarted.line(containing: "] cycle ", within: .seconds(30))
+                    let settledLines = restarted.log.split(separator: "\n").filter { $0.contains("] cycle ") }.count
+                    _ = try await eventually(within: .seconds(30)) {
+                        restarted.log.split(separator: "\n").filter { $0.contains("] cycle ") }.count >= settledLines + 3 ? true : nil
+                    }
+
+                    for poller in [second, restarted] { poller.signal(SIGTERM) }
+                    for poller in [second, restarted] {
+                        #expect(try await poller.exitStatus(within: .seconds(10)) == 0, "\(poller.log)")
+                    }
+                    for poller in [first, second, restarted] {
+                        #expect(!poller.log.contains("were stored already"), "a ticker polled twice in one slot: \(poller.log)")
+                    }
+                    try await expectNoTickerMissesMoreThanTwoSlots(location)
+                    if ProcessInfo.processInfo.environment["SCALE_OUT_LOGS"] != nil {
+                        for poller in [first, second, restarted] {
+                            print(
+                                "=== poller\n"
+                                    + poller.log.split(separator: "\n").filter { $0.contains("holding") || $0.contains("] cycle ") }.joined(
+                                        separator: "\n"))
+                        }
+                    }
+
+                    // Both instances, and nginx in front of them, serve the same bytes.
+                    try await expectTheSameBytes(from: apiBases, directory: directory)
+                    for api in apis { api.signal(SIGTERM) }
+                    for api in apis { #expect(try await api.exitStatus(within: .seconds(10)) == 0) }
+                }
+            }
+        }
+    }
+
+    /// Every ticker's polled samples, slot by slot, from the first slot both pollers shared to the
+    /// last: a gap of more than two slots means a ticker went unpolled longer than a takeover may
+    /// take.
+    private func expectNoTickerMissesMoreThanTwoSlots(_ location: PostgresLocation) async throws {
+        let logger = Logger(label: "test")
+        let gaps = try await TestPostgres.withConnection(to: location) { connection in
+            let rows = try await connection.query(
+                """
+                SELECT metric.ticker, max(gap) FROM (
+                    SELECT metric_id, timestamp_us - lag(timestamp_us) OVER (PARTITION BY metric_id ORDER BY timestamp_us) AS gap
+                    FROM sample JOIN sample_origin ON sample_origin.id = sample.origin_id
+                    WHERE sample_origin.kind = 'poll'
+                ) AS gaps JOIN metric ON metric.id = gaps.metric_id
+                WHERE metric.metric_type = 'price'
+                GROUP BY metric.ticker
+                """,
+                logger: logger
+            )
+            var gaps: [String: Int64] = [:]
+            for try await (ticker, gap) in rows.decode((String, Int64?).self) { gaps[ticker] = gap ?? 0 }
+            return gaps
+        }
+        #expect(gaps.count == Self.tickerCount, "every ticker was polled")
+        let late = gaps.filter { $0.value > 3_000_000 }
+        #expect(late.isEmpty, "tickers unpolled for more than two slots: \(late.sorted { $0.key < $1.key }.prefix(5))")
+    }
+
+    private func expectTheSameBytes(from apiBases: [String], directory: URL) async throws {
+        let ids = (1...(Self.tickerCount * 2)).map { $0 }
+        // Once both have read everything, every body and ETag is the same on both.
+        let agreed = try await eventually(within: .seconds(30)) { () -> Bool? in
+            let lists = try await apiBases.asyncMap { try await Self.get("\($0)/metrics") }
+            guard lists[0].body == lists[1].body else { return nil }
+            for id in ids.prefix(20) {
+                let bodies = try await apiBases.asyncMap { try await Self.get("\($0)/metrics/\(id)") }
+                guard bodies[0].body == bodies[1].body else { return nil }
+            }
+            return true
+        }
+        #expect(agreed == true)
+        for id in ids {
+            let answers = try await apiBases.asyncMap { try await Self.get("\($0)/metrics/\(id)") }
+            #expect(answers[0].status == 200)
+            #expect(answers[0].body == answers[1].body, "metric \(id)")
+            #expect(answers[0].etag != nil && answers[0].etag == answers[1].etag, "metric \(id)")
+        }
+        guard let nginx = try await TestNginx(proxyingTo: apiBases, in: directory) else {
+            if TestPostgres.isCI {
+                Issue.record("CI=true, but nginx is not installed: .ci/run must install it")
+            } else {
+                print("nginx is not installed: the load-balanced part of ScaleOutTests was skipped")
+            }
+            return
+        }
+        defer { nginx.stop() }
+        let direct = try await Self.get("\(apiBases[0])/metrics/1")
+        for _ in 0..<4 {
+            let through = try await Self.get("\(nginx.base)/metrics/1")
+            #expect(through.body == direct.body)
+            #expect(through.etag == direct.etag)
+        }
+    }
+}
+
+extension Array {
+    fileprivate func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}
