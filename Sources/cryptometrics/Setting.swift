@@ -53,6 +53,8 @@ extension Setting {
     static let host = value("host", file: .string, \.host, Parse.nonEmpty("a host name or address, such as 127.0.0.1 or 0.0.0.0"))
     static let port = value("port", file: .integer, \.port, Parse.integer(in: 0...65_535, "a port number from 0 (any free port) to 65535"))
     static let database = value("database", file: .string, \.database, Parse.database) { $0.description }
+    static let databasePoolSize = value(
+        "database_pool_size", file: .integer, \.databasePoolSize, Parse.integer(in: 1...1_000, "a number of connections from 1 to 1000"))
     static let source = value("source", file: .string, \.source, Parse.oneOf(Settings.Source.self)) { $0.rawValue }
     static let poll = value("poll", file: .bool, \.poll, Parse.boolean)
     static let pollInterval = value(
@@ -86,7 +88,7 @@ extension Setting {
     /// Every setting but `markets` (a list of objects, only in a file) and the upstreams' (below),
     /// in the order they are read. `tickers` comes last: it replaces a file's `markets`.
     static let all: [Setting] = [
-        host, port, database, source, poll, pollInterval, metrics, logLevel, responseCache, operationsPort, maximumQuoteAge,
+        host, port, database, databasePoolSize, source, poll, pollInterval, metrics, logLevel, responseCache, operationsPort, maximumQuoteAge,
         breakerFailureThreshold, breakerOpen, tickers,
     ]
 

@@ -33,6 +33,8 @@ struct Settings: Sendable {
     var host = "127.0.0.1"
     var port = 8080
     var database = DatabaseLocation.sqlite(path: "cryptometrics.sqlite")
+    /// Connections each process keeps to PostgreSQL at most.
+    var databasePoolSize = 10
     var source = Source.exchanges
     var poll = true
     var pollIntervalSeconds: Double = 60

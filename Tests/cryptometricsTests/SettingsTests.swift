@@ -1,5 +1,6 @@
 import Foundation
 import MetricsCore
+import PostgresStore
 import TestSupport
 import Testing
 
@@ -197,6 +198,27 @@ import Testing
             Setting.pollInterval.help("Seconds between cycles.")
                 == "Seconds between cycles. [env: CRYPTOMETRICS_POLL_INTERVAL_SECONDS] (default: 60)")
         #expect(ConfigFile.scalarKeys["poll_interval_seconds"] == .number && ConfigFile.scalarKeys["tickers"] == nil)
+    }
+
+    @Test func aPostgreSQLURLIsCheckedAtStartAndItsPasswordNeverShown() async throws {
+        let error = try await error(environment: ["CRYPTOMETRICS_DATABASE": "postgres://metrics:s3cret@db.internal/"])
+        #expect(error.key == "database")
+        #expect("\(error)".contains("names no database"))
+        #expect(!"\(error)".contains("s3cret"))
+        let settings = try SettingsLoader(
+            arguments: [:],
+            environment: [
+                "CRYPTOMETRICS_DATABASE": "postgresql://metrics:s3cret@db.internal:6432/cryptometrics?sslmode=verify-full",
+                "CRYPTOMETRICS_DATABASE_POOL_SIZE": "4",
+            ]
+        ).settings()
+        guard case .postgres(let location) = settings.database else {
+            Issue.record("a postgresql:// URL is a PostgreSQL database, not a file: \(settings.database)")
+            return
+        }
+        #expect(location.port == 6432 && location.tlsMode == .verifyFull && location.password == "s3cret")
+        #expect(settings.database.description == "postgres://metrics@db.internal:6432/cryptometrics")
+        #expect(settings.databasePoolSize == 4)
     }
 
     @Test func refusesABadEnvironmentVariableByName() async throws {
