@@ -94,7 +94,8 @@ func withStore<Result>(
         logger.info("database: \(path) (SQLite, WAL)")
         return try await body(store)
     case .postgres(let location):
-        return try await PostgresMetricStore.withStore(at: location, maximumConnections: settings.databasePoolSize, logger: logger) { store in
+        return try await PostgresMetricStore.withStore(at: location, maximumConnections: settings.databasePoolSize, logger: logger) {
+            store in
             logger.info("database: \(location) (PostgreSQL)")
             return try await body(store)
         }

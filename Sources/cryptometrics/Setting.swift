@@ -88,8 +88,8 @@ extension Setting {
     /// Every setting but `markets` (a list of objects, only in a file) and the upstreams' (below),
     /// in the order they are read. `tickers` comes last: it replaces a file's `markets`.
     static let all: [Setting] = [
-        host, port, database, databasePoolSize, source, poll, pollInterval, metrics, logLevel, responseCache, operationsPort, maximumQuoteAge,
-        breakerFailureThreshold, breakerOpen, tickers,
+        host, port, database, databasePoolSize, source, poll, pollInterval, metrics, logLevel, responseCache,
+        operationsPort, maximumQuoteAge, breakerFailureThreshold, breakerOpen, tickers,
     ]
 
     /// One setting of each upstream, `upstreams.<name>.<key>`.
