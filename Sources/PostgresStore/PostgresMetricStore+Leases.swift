@@ -22,12 +22,9 @@ extension PostgresMetricStore: TickerLeases {
             )
             try await connection.query(
                 "INSERT INTO ticker_lease (ticker) SELECT unnest(\(names)::text[]) ON CONFLICT DO NOTHING", logger: logger)
-            var alive = 1
-            for try await count in try await connection.query("SELECT count(*) FROM poller WHERE expires_us > \(now)", logger: logger)
-                .decode(Int.self)
-            {
-                alive = max(count, 1)
-            }
+            let alive = max(
+                try await connection.query("SELECT count(*) FROM poller WHERE expires_us > \(now)", logger: logger).single(Int.self) ?? 1, 1
+            )
             let fairShare = (names.count + alive - 1) / alive
             // Tickers no longer configured are free at once: this poller does not poll them.
             try await connection.query(

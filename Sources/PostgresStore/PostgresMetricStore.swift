@@ -112,8 +112,7 @@ public final class PostgresMetricStore: MetricStore {
                 """,
                 logger: logger
             )
-            var inserted = 0
-            for try await count in rows.decode(Int.self) { inserted = count }
+            let inserted = try await rows.single(Int.self) ?? 0
             try await Self.appendBatch(first: micros, last: micros, count: inserted, on: connection, logger: logger)
             return inserted
         }
@@ -444,8 +443,7 @@ public final class PostgresMetricStore: MetricStore {
             """,
             logger: logger
         )
-        var created = 0
-        for try await count in inserted.decode(Int.self) { created = count }
+        let created = try await inserted.single(Int.self) ?? 0
         let rows = try await connection.query(
             """
             SELECT metric.id, metric.ticker, metric.metric_type, metric.xid::text::bigint
@@ -506,8 +504,7 @@ public final class PostgresMetricStore: MetricStore {
             """,
             logger: logger
         )
-        var id: Int64 = 0
-        for try await value in rows.decode(Int64.self) { id = value }
+        let id = try await rows.single(Int64.self) ?? 0
         guard id % 100 == 0 else { return }
         try await connection.query(
             """
@@ -581,6 +578,15 @@ private struct TimeSpan {
     mutating func include(_ timestamp: Int64) {
         first = min(first, timestamp)
         last = max(last, timestamp)
+    }
+}
+
+extension PostgresRowSequence {
+    /// The one value a query of one row and column answers; `nil` when it answers no row.
+    func single<Value: PostgresDecodable & Sendable>(_ type: Value.Type) async throws -> Value? {
+        var value: Value?
+        for try await row in decode(Value.self) where value == nil { value = row }
+        return value
     }
 }
 

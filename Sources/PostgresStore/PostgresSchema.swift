@@ -121,12 +121,8 @@ enum PostgresSchema {
                 """,
                 logger: logger
             )
-            var applied = 0
-            for try await version in try await connection.query("SELECT coalesce(max(version), 0) FROM schema_migration", logger: logger)
-                .decode(Int.self)
-            {
-                applied = version
-            }
+            let applied =
+                try await connection.query("SELECT coalesce(max(version), 0) FROM schema_migration", logger: logger).single(Int.self) ?? 0
             if applied > latestVersion {
                 throw PostgresSchemaError.newerSchema(found: applied, known: latestVersion)
             }
