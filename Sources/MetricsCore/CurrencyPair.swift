@@ -9,6 +9,11 @@ public struct CurrencyPair: Hashable, Sendable, CustomStringConvertible {
     public let base: String
     /// The currency the price is in, upper-case (`USD`).
     public let quote: String
+    /// The form used in tickers and by the original API: joined (`BTCUSD`) when that reads back as
+    /// the same pair, `BASE-QUOTE` otherwise (`BTC-MXN`, `BTC-TUSD`), so that every stored ticker
+    /// parses back to the pair it was stored for. Made once: tickers are sorted by it, and a
+    /// cycle of 10,000 sorts twenty thousand metric keys.
+    public let symbol: String
 
     /// The quote currencies recognised at the end of a pair written without a separator, longest
     /// first so that `BTCUSDT` splits as BTC/USDT. Stablecoins whose code ends in another quote's
@@ -32,6 +37,9 @@ public struct CurrencyPair: Hashable, Sendable, CustomStringConvertible {
         }
         self.base = base
         self.quote = quote
+        let joined = base + quote
+        let splitsBack = Self.knownQuotes.first { joined.hasSuffix($0) && joined.count > $0.count } == quote
+        symbol = splitsBack ? joined : "\(base)-\(quote)"
     }
 
     /// Reads `BTCUSD`, `BTC-USD`, `BTC/USD` or `btc_usd`.
@@ -53,15 +61,6 @@ public struct CurrencyPair: Hashable, Sendable, CustomStringConvertible {
             input: symbol,
             reason: "cannot tell the base from the quote currency; write it BASE-QUOTE (like \(symbol.prefix(3))-\(symbol.dropFirst(3)))"
         )
-    }
-
-    /// The form used in tickers and by the original API: joined (`BTCUSD`) when that reads back as
-    /// the same pair, `BASE-QUOTE` otherwise (`BTC-MXN`, `BTC-TUSD`), so that every stored ticker
-    /// parses back to the pair it was stored for.
-    public var symbol: String {
-        let joined = base + quote
-        let splitsBack = Self.knownQuotes.first { joined.hasSuffix($0) && joined.count > $0.count } == quote
-        return splitsBack ? joined : "\(base)-\(quote)"
     }
 
     public var description: String { symbol }
