@@ -62,4 +62,60 @@ import Testing
             #expect(statistics.read { $0.report(of: 1, window: .oneDay)?.history.count } == 1, "what was there before is kept")
         }
     }
+
+    /// Instances behind a load balancer serve the same bytes whenever each started: one that has
+    /// followed the writes from the start (its windows sliding sample by sample) and one that
+    /// loads everything at once later must hold the same statistics and ranks, to the last bit.
+    /// Two hours of history a few seconds apart make the hour's window slide at every cycle.
+    @Test(arguments: StoreKind.available)
+    func instancesStartedAtDifferentMomentsServeTheSameStatistics(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let keys = (1...12).flatMap { index in
+                MetricType.allCases.map { MetricKey(ticker: try! Ticker(parsing: "KRAKEN:C\(index)USD"), type: $0) }
+            }
+            var random: UInt64 = 0x9E37_79B9_7F4A_7C15
+            func next() -> Double {
+                random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Double(random >> 11) / Double(1 << 53)
+            }
+            var levels = Dictionary(uniqueKeysWithValues: keys.enumerated().map { ($1, 1_000 * Double($0 + 1)) })
+            func values() -> [MetricKey: Double] {
+                for key in keys { levels[key]! = max(1, levels[key]! * (1 + (next() - 0.5) / 50)) }
+                return levels
+            }
+            var history: [SampleRow] = []
+            var time = now.adding(seconds: -7_200)
+            while time < now {
+                for (key, value) in values() { history.append(SampleRow(key: key, timestamp: time, value: value)) }
+                time = time.adding(seconds: 10 + 20 * next())
+            }
+            _ = try await store.importSamples(history)
+
+            let clock = ManualClock(now)
+            let early = LiveStatistics(store: store, now: { clock.now })
+            try await early.refresh()
+            var late: LiveStatistics?
+            var compared = 0
+            for cycle in 1...60 {
+                clock.advance(seconds: 3.7 + 5 * next())
+                _ = try await store.record(values(), at: clock.now, origin: .polled(from: "test"))
+                try await early.refresh()
+                if cycle == 25 {
+                    late = LiveStatistics(store: store, now: { clock.now })
+                }
+                guard let late else { continue }
+                try await late.refresh()
+                for id in 1...Int64(keys.count) {
+                    for window in StatisticsWindow.allCases {
+                        let (a, b) = (early.read { $0.report(of: id, window: window) }, late.read { $0.report(of: id, window: window) })
+                        #expect(a?.history.count == b?.history.count, "metric \(id), \(window), cycle \(cycle)")
+                        #expect(a?.statistics == b?.statistics, "metric \(id), \(window), cycle \(cycle)")
+                        #expect(a?.rank == b?.rank, "metric \(id), \(window), cycle \(cycle)")
+                        compared += 1
+                    }
+                }
+            }
+            #expect(compared == 36 * keys.count * 3)
+        }
+    }
 }

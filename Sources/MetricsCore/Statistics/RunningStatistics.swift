@@ -36,6 +36,15 @@ public struct RunningStatistics: Hashable, Sendable {
         count += other.count
     }
 
+    /// The same statistics of the values moved by `delta`: the spread does not change, the mean
+    /// does. For merging accumulators kept relative to different shifts.
+    func movingMean(by delta: Double) -> RunningStatistics {
+        guard count > 0 else { return self }
+        var moved = self
+        moved.mean += delta
+        return moved
+    }
+
     /// The sample variance (divides by n − 1); `nil` with fewer than two values.
     public var sampleVariance: Double? {
         guard count >= 2 else { return nil }

@@ -26,7 +26,7 @@ public struct WindowStatistics: Hashable, Sendable {
     }
 
     /// Assembles the statistics from accumulators over shifted values (`value − valueShift`) and over
-    /// the log returns, as ``SlidingAccumulator`` keeps them.
+    /// the log returns, as ``AlignedAccumulator`` keeps them.
     init(values: RunningStatistics, valueShift: Double, returns: RunningStatistics, hasNonPositiveValue: Bool) {
         count = values.count
         let mean = values.count > 0 ? valueShift + values.mean : nil
@@ -42,10 +42,9 @@ public struct WindowStatistics: Hashable, Sendable {
     }
 
     /// `value` rounded to 40 significant bits (about 12 decimal digits, well inside the 1e-9
-    /// promised). An instance that slid into a window and one that loaded it at start merge the
-    /// same samples in a different order, which changes the last digits; rounding makes them serve
-    /// the same numbers (so the same bytes and ETags), and makes equal deviations tie, except in
-    /// the rare case where the two fall on either side of a rounding boundary.
+    /// promised). Instances already agree bit for bit (see ``AlignedAccumulator``); the rounding is
+    /// for metrics whose windows hold the same spread reached in a different order (a series and
+    /// its shifted copy), whose last digits would otherwise differ and rank them apart.
     static func canonical(_ value: Double) -> Double {
         guard value.isFinite, value != 0 else { return value }
         let dropped: UInt64 = 12
@@ -54,7 +53,7 @@ public struct WindowStatistics: Hashable, Sendable {
     }
 
     /// The statistics of `values` in one pass, for ranges that are not kept ready (`?from=&to=`).
-    /// Accumulates exactly as ``SlidingAccumulator`` does, so both paths agree.
+    /// Accumulates as one block of ``AlignedAccumulator`` does.
     public init(of values: some Collection<Double>) {
         let shift = values.first ?? 0
         var shifted = RunningStatistics()
