@@ -121,6 +121,8 @@ public final class InMemoryMetricStore: MetricStore {
     }
 
     private let state = Mutex(State())
+    /// API keys, apart from the samples: nothing reads both at once.
+    let keyTable = Mutex(KeyTable())
 
     public init() {}
 

@@ -17,7 +17,7 @@ public final class PostgresMetricStore: MetricStore {
     static let retainedBatches: Int64 = 10_000
 
     public let location: PostgresLocation
-    private let client: PostgresClient
+    let client: PostgresClient
     let logger: Logger
     /// Metric and origin ids never change once assigned, so they are cached after the first lookup.
     private let knownIDs = Mutex<[MetricKey: Int64]>([:])

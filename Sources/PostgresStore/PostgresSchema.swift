@@ -102,6 +102,22 @@ enum PostgresSchema {
                 "CREATE INDEX ticker_lease_by_holder ON ticker_lease (holder)",
             ]
         ),
+        (
+            3, "api keys",
+            [
+                """
+                -- Keys for the write endpoints: the SHA-256 of each secret, never the secret. A
+                -- revoked key stays, so that its name is not given to another.
+                CREATE TABLE api_key (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    name text NOT NULL UNIQUE,
+                    secret_sha256 text NOT NULL UNIQUE,
+                    created_us bigint NOT NULL,
+                    revoked_us bigint
+                )
+                """
+            ]
+        ),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }

@@ -15,7 +15,7 @@ public final class SQLiteMetricStore: MetricStore {
     public static let defaultBusyTimeout: Duration = .seconds(10)
 
     public let path: String
-    private let pool: DatabasePool
+    let pool: DatabasePool
     /// Metric ids never change once assigned, so they are cached after the first lookup.
     private let knownIDs = Mutex<[MetricKey: Int64]>([:])
 

@@ -57,6 +57,21 @@ enum SchemaMigrations {
                     """
             )
         }
+        migrator.registerMigration("v4-api-keys") { db in
+            try db.execute(
+                sql: """
+                    -- Keys for the write endpoints: the SHA-256 of each secret, never the secret.
+                    -- A revoked key stays, so that its name is not given to another.
+                    CREATE TABLE api_key (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL UNIQUE,
+                        secret_sha256 TEXT NOT NULL UNIQUE,
+                        created_us INTEGER NOT NULL,
+                        revoked_us INTEGER
+                    );
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -15,7 +15,7 @@ struct CryptometricsCommand: AsyncParsableCommand {
             CRYPTOMETRICS_PORT, CRYPTOMETRICS_POLL_INTERVAL_SECONDS, CRYPTOMETRICS_UPSTREAMS_KRAKEN_BASE_URL. \
             See README.md for the config file.
             """,
-        subcommands: [ServeCommand.self, PollCommand.self, ImportCommand.self],
+        subcommands: [ServeCommand.self, PollCommand.self, ImportCommand.self, KeysCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 }

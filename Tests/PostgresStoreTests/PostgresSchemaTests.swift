@@ -1,7 +1,7 @@
 import Logging
 import MetricsStore
 import PostgresNIO
-import PostgresStore
+@testable import PostgresStore
 import TestSupport
 import Testing
 
@@ -32,7 +32,8 @@ struct PostgresSchemaTests {
                 }
                 return versions
             }
-            #expect(versions == [1, 2], "every migration, each once")
+            #expect(versions == PostgresSchema.migrations.map(\.version), "every migration, each once")
+            #expect(versions == Array(1...3))
         }
     }
 

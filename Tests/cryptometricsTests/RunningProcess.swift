@@ -11,6 +11,8 @@ import TestSupport
 final class RunningProcess: Sendable {
     private let process: Process
     private let output = CollectedOutput()
+    /// Standard output alone, when it was asked for apart from the log.
+    private let standardOutput = CollectedOutput()
 
     /// The executable beside the test bundle: SwiftPM builds it with the tests.
     static var executable: URL {
@@ -20,8 +22,9 @@ final class RunningProcess: Sendable {
             ?? directory.appendingPathComponent("cryptometrics")
     }
 
-    /// Starts `cryptometrics arguments...` in `directory`, collecting standard output and error.
-    init(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws {
+    /// Starts `cryptometrics arguments...` in `directory`, collecting standard output and error
+    /// together in ``log``, or standard output apart in ``printed`` with `separateOutput`.
+    init(_ arguments: [String], in directory: URL, environment: [String: String] = [:], separateOutput: Bool = false) throws {
         process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments
@@ -30,15 +33,28 @@ final class RunningProcess: Sendable {
         merged.merge(environment) { _, new in new }
         process.environment = merged
         let pipe = Pipe()
-        process.standardOutput = pipe
         process.standardError = pipe
         let output = self.output
         pipe.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             if !data.isEmpty { output.append(String(decoding: data, as: UTF8.self)) }
         }
+        if separateOutput {
+            let printedPipe = Pipe()
+            process.standardOutput = printedPipe
+            let printed = standardOutput
+            printedPipe.fileHandleForReading.readabilityHandler = { handle in
+                let data = handle.availableData
+                if !data.isEmpty { printed.append(String(decoding: data, as: UTF8.self)) }
+            }
+        } else {
+            process.standardOutput = pipe
+        }
         try process.run()
     }
+
+    /// What the process printed on standard output, when started with `separateOutput`.
+    var printed: String { standardOutput.text }
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }

@@ -1,0 +1,69 @@
+/// Where one subscription stands, moved by each verdict on a new sample.
+///
+/// `ok` becomes `firing` after `forSamples` consecutive samples meet the condition, and `firing`
+/// becomes `ok` only after `resolveSamples` consecutive samples miss it. Each firing starts a new
+/// episode, numbered, so that the outbox can hold one event per episode whichever instance saw it
+/// first. A firing within the cooldown of the last one sent is still recorded, but not sent, and
+/// neither is its resolution: the receiver never heard of it.
+public struct AlertState: Hashable, Sendable {
+    public enum Status: String, Hashable, Sendable {
+        case ok
+        case firing
+    }
+
+    public private(set) var status: Status
+    /// Consecutive samples that pointed away from `status`.
+    public private(set) var streak: Int
+    /// How many times the subscription has fired.
+    public private(set) var episode: Int
+    /// When a firing was last sent.
+    public private(set) var lastSent: Timestamp?
+    /// Whether the current episode's firing was sent.
+    public private(set) var episodeSent: Bool
+
+    public init(status: Status = .ok, streak: Int = 0, episode: Int = 0, lastSent: Timestamp? = nil, episodeSent: Bool = false) {
+        self.status = status
+        self.streak = streak
+        self.episode = episode
+        self.lastSent = lastSent
+        self.episodeSent = episodeSent
+    }
+
+    /// Takes the verdict on a sample stamped `time`; returns the transition it caused, if any.
+    public mutating func observe(holds: Bool, at time: Timestamp, rule: AlertRule) -> AlertTransition? {
+        switch (status, holds) {
+        case (.ok, false), (.firing, true):
+            streak = 0
+            return nil
+        case (.ok, true):
+            streak += 1
+            guard streak >= rule.forSamples else { return nil }
+            status = .firing
+            streak = 0
+            episode += 1
+            let cooled = lastSent.map { time.microsecondsSince1970 - $0.microsecondsSince1970 >= Int64(rule.cooldownSeconds) * 1_000_000 } ?? true
+            episodeSent = cooled
+            if cooled { lastSent = time }
+            return AlertTransition(kind: .firing, episode: episode, isSent: cooled)
+        case (.firing, false):
+            streak += 1
+            guard streak >= rule.resolveSamples else { return nil }
+            status = .ok
+            streak = 0
+            return AlertTransition(kind: .resolved, episode: episode, isSent: episodeSent)
+        }
+    }
+}
+
+/// A change of a subscription's status: the event the outbox records.
+public struct AlertTransition: Hashable, Sendable {
+    public enum Kind: String, Hashable, Sendable {
+        case firing = "alert.firing"
+        case resolved = "alert.resolved"
+    }
+
+    public let kind: Kind
+    public let episode: Int
+    /// Whether a webhook is sent for it (not within the cooldown of the last firing sent).
+    public let isSent: Bool
+}
