@@ -110,7 +110,9 @@ import Testing
         #expect(AlertCondition.change(window: .oneHour, percent: 5, direction: .either).judge(95, reference: 100).holds)
         #expect(!up.judge(105, reference: nil).holds, "no sample to compare with")
         #expect(!up.judge(105, reference: 0).holds, "no change relative to zero")
-        #expect(AlertCondition.change(window: .oneHour, percent: 50, direction: .up).judge(-50, reference: -100).holds, "relative to |reference|")
+        #expect(
+            AlertCondition.change(window: .oneHour, percent: 50, direction: .up).judge(-50, reference: -100).holds,
+            "relative to |reference|")
     }
 
     @Test func aRuleOutsideItsBoundsNamesTheField() {

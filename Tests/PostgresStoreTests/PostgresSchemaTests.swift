@@ -1,9 +1,10 @@
 import Logging
 import MetricsStore
 import PostgresNIO
-@testable import PostgresStore
 import TestSupport
 import Testing
+
+@testable import PostgresStore
 
 /// What only the PostgreSQL store promises about its database: migrations that several processes
 /// may run at once, a refusal of a newer schema, and a clear reason when it cannot connect.

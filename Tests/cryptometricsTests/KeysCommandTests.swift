@@ -30,7 +30,8 @@ import Testing
             // Read before this process opens the database: closing any descriptor of a file drops
             // the process's POSIX locks on it, SQLite's included, and its connections would then
             // miss other processes' writes.
-            let raw = try Data(contentsOf: directory.appendingPathComponent("keys.sqlite"))
+            let raw =
+                try Data(contentsOf: directory.appendingPathComponent("keys.sqlite"))
                 + ((try? Data(contentsOf: directory.appendingPathComponent("keys.sqlite-wal"))) ?? Data())
             #expect(raw.range(of: Data(key.utf8)) == nil, "the key itself is not in the database")
             #expect(raw.range(of: Data(secret.hash.utf8)) != nil, "its hash is")

@@ -41,7 +41,8 @@ public struct AlertState: Hashable, Sendable {
             status = .firing
             streak = 0
             episode += 1
-            let cooled = lastSent.map { time.microsecondsSince1970 - $0.microsecondsSince1970 >= Int64(rule.cooldownSeconds) * 1_000_000 } ?? true
+            let cooled =
+                lastSent.map { time.microsecondsSince1970 - $0.microsecondsSince1970 >= Int64(rule.cooldownSeconds) * 1_000_000 } ?? true
             episodeSent = cooled
             if cooled { lastSent = time }
             return AlertTransition(kind: .firing, episode: episode, isSent: cooled)
