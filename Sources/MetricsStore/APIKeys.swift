@@ -36,7 +36,7 @@ public struct APIKey: Hashable, Sendable {
 ///
 /// Only its SHA-256 is stored. A fast hash is enough: the secret is random and long, so there is
 /// nothing to guess from the hash, unlike a password.
-public struct APIKeySecret: Hashable, Sendable, CustomStringConvertible {
+public struct APIKeySecret: Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public static let prefix = "cmk_"
     public let text: String
 
@@ -72,8 +72,10 @@ public struct APIKeySecret: Hashable, Sendable, CustomStringConvertible {
         return String(decoding: hex, as: UTF8.self)
     }
 
-    /// Hidden, so that a key logged by mistake is not leaked.
+    /// Hidden, so that a key logged, printed or dumped by mistake is not leaked.
     public var description: String { "\(Self.prefix)…" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
 }
 
 /// Where API keys are kept: the same database as the samples, so that every instance on it knows

@@ -11,9 +11,13 @@ extension PostgresMetricStore: APIKeyStore {
                     "INSERT INTO api_key (name, secret_sha256, created_us) VALUES (\(name), \(hash), \(time.microsecondsSince1970)) RETURNING id",
                     logger: logger
                 ).single(Int64.self)
-                return APIKey(id: id ?? 0, name: name, createdAt: time, revokedAt: nil)
+                guard let id else { throw StoreError.corruptRow(table: "api_key", reason: "an insert returned no id") }
+                return APIKey(id: id, name: name, createdAt: time, revokedAt: nil)
             }
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == PostgresFailure.uniqueViolation {
+        } catch let error as PSQLError
+            where error.serverInfo?[.sqlState] == PostgresFailure.uniqueViolation
+            && error.serverInfo?[.constraintName] == "api_key_name_key"
+        {
             throw APIKeyError.nameTaken(name)
         }
     }

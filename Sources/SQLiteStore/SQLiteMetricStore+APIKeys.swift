@@ -13,7 +13,9 @@ extension SQLiteMetricStore: APIKeyStore {
                 )
                 return APIKey(id: db.lastInsertedRowID, name: name, createdAt: time, revokedAt: nil)
             }
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+        } catch let error as DatabaseError
+            where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE && (error.message ?? "").contains("api_key.name")
+        {
             throw APIKeyError.nameTaken(name)
         }
     }

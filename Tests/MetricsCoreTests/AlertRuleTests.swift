@@ -151,6 +151,28 @@ import Testing
         #expect(state.status == .ok)
     }
 
+    @Test func aFiringHeldBackByTheCooldownIsSentWhenItEndsIfTheAlertStillFires() throws {
+        let rule = try AlertRule(.threshold(.above, 100), forSamples: 1, resolveSamples: 1, cooldownSeconds: 900)
+        var state = AlertState()
+        var sent: [String] = []
+        // Fires at 0 and resolves at 60; fires again at 120 and lasts an hour.
+        for second in stride(from: Int64(0), through: 3_600, by: 60) {
+            let holds = second != 60
+            if let transition = state.observe(holds: holds, at: Timestamp(secondsSince1970: second), rule: rule), transition.isSent {
+                sent.append("\(second):\(transition.kind.rawValue)#\(transition.episode)")
+            }
+        }
+        #expect(sent == ["0:alert.firing#1", "60:alert.resolved#1", "900:alert.firing#2"])
+    }
+
+    @Test func aZeroCooldownSendsEveryFiringEvenForAnEarlierSample() throws {
+        let rule = try AlertRule(.threshold(.above, 100), forSamples: 1, resolveSamples: 1, cooldownSeconds: 0)
+        var state = AlertState()
+        #expect(state.observe(holds: true, at: Timestamp(secondsSince1970: 100), rule: rule)?.isSent == true)
+        #expect(state.observe(holds: false, at: Timestamp(secondsSince1970: 101), rule: rule)?.isSent == true)
+        #expect(state.observe(holds: true, at: Timestamp(secondsSince1970: 50), rule: rule)?.isSent == true, "a backfilled sample")
+    }
+
     @Test func aFiringWithinTheCooldownIsRecordedButNotSentNorIsItsResolution() throws {
         let rule = try AlertRule(.threshold(.above, 100), forSamples: 1, resolveSamples: 1, cooldownSeconds: 900)
         var state = AlertState()

@@ -50,7 +50,10 @@ import Testing
         #expect(APIKeySecret(presented: "cmk_short") == nil)
         #expect(APIKeySecret(presented: "xyz_" + secret.text.dropFirst(4)) == nil)
         #expect(APIKeySecret(presented: secret.text.dropLast() + "!") == nil)
-        #expect("\(secret)" == "cmk_…")
+        #expect("\(secret)" == "cmk_…" && String(reflecting: secret) == "cmk_…")
+        var dumped = ""
+        dump(secret, to: &dumped)
+        #expect(!dumped.contains(secret.text))
         // SHA-256 of the text, in hex: the published test vector for "abc" (FIPS 180-2).
         #expect(APIKeySecret.sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(secret.hash == APIKeySecret.sha256Hex(secret.text))

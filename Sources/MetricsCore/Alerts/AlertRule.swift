@@ -1,16 +1,20 @@
 /// What a subscription watches for on one metric, and how patiently.
 ///
-/// The conditions are defined exactly, so that every instance judging the same samples reaches the
-/// same verdicts, and tests can hold them to a direct computation.
+/// The conditions are defined exactly, so that tests can hold every verdict to a direct
+/// computation. Instances may still differ in the last bits of m and D (their sums are added in
+/// different orders), so a sample within rounding of the line could be judged differently: which
+/// is why the detectors coordinate through the subscription's stored state, not by agreeing.
+///
+/// Read-only once made: the initializer is where the bounds are checked.
 public struct AlertRule: Hashable, Sendable {
-    public var condition: AlertCondition
+    public private(set) var condition: AlertCondition
     /// How many consecutive samples must meet the condition before the alert fires.
-    public var forSamples: Int
+    public private(set) var forSamples: Int
     /// How many consecutive samples must miss it before a firing alert resolves: a value hovering
     /// at the line does not flap.
-    public var resolveSamples: Int
+    public private(set) var resolveSamples: Int
     /// After a notification, how long before the next firing of the same subscription is sent.
-    public var cooldownSeconds: Int
+    public private(set) var cooldownSeconds: Int
 
     public static let defaultForSamples = 1
     public static let defaultResolveSamples = 5

@@ -2,9 +2,10 @@
 ///
 /// `ok` becomes `firing` after `forSamples` consecutive samples meet the condition, and `firing`
 /// becomes `ok` only after `resolveSamples` consecutive samples miss it. Each firing starts a new
-/// episode, numbered, so that the outbox can hold one event per episode whichever instance saw it
-/// first. A firing within the cooldown of the last one sent is still recorded, but not sent, and
-/// neither is its resolution: the receiver never heard of it.
+/// episode, numbered, so that the outbox can hold one event per episode. A firing within the
+/// cooldown of the last one sent is held back: it is sent at the first sample after the cooldown
+/// ends if the alert still fires then (a long incident that began in the cooldown is not missed),
+/// and not at all if it resolved first, in which case its resolution is not sent either.
 public struct AlertState: Hashable, Sendable {
     public enum Status: String, Hashable, Sendable {
         case ok
@@ -29,23 +30,28 @@ public struct AlertState: Hashable, Sendable {
         self.episodeSent = episodeSent
     }
 
-    /// Takes the verdict on a sample stamped `time`; returns the transition it caused, if any.
+    /// Takes the verdict on a sample stamped `time`; returns the transition it caused, if any. A
+    /// firing held back by the cooldown comes again, with its episode and `isSent`, when it is sent.
     public mutating func observe(holds: Bool, at time: Timestamp, rule: AlertRule) -> AlertTransition? {
         switch (status, holds) {
-        case (.ok, false), (.firing, true):
+        case (.ok, false):
             streak = 0
             return nil
+        case (.firing, true):
+            streak = 0
+            guard !episodeSent, isCooled(at: time, rule: rule) else { return nil }
+            episodeSent = true
+            lastSent = time
+            return AlertTransition(kind: .firing, episode: episode, isSent: true)
         case (.ok, true):
             streak += 1
             guard streak >= rule.forSamples else { return nil }
             status = .firing
             streak = 0
             episode += 1
-            let cooled =
-                lastSent.map { time.microsecondsSince1970 - $0.microsecondsSince1970 >= Int64(rule.cooldownSeconds) * 1_000_000 } ?? true
-            episodeSent = cooled
-            if cooled { lastSent = time }
-            return AlertTransition(kind: .firing, episode: episode, isSent: cooled)
+            episodeSent = isCooled(at: time, rule: rule)
+            if episodeSent { lastSent = time }
+            return AlertTransition(kind: .firing, episode: episode, isSent: episodeSent)
         case (.firing, false):
             streak += 1
             guard streak >= rule.resolveSamples else { return nil }
@@ -53,6 +59,13 @@ public struct AlertState: Hashable, Sendable {
             streak = 0
             return AlertTransition(kind: .resolved, episode: episode, isSent: episodeSent)
         }
+    }
+
+    /// Whether the cooldown since the last firing sent is over. A sample stamped before that one
+    /// (a backfill) does not wait for a cooldown that started after it.
+    private func isCooled(at time: Timestamp, rule: AlertRule) -> Bool {
+        guard let lastSent, rule.cooldownSeconds > 0, time >= lastSent else { return true }
+        return time.microsecondsSince1970 - lastSent.microsecondsSince1970 >= Int64(rule.cooldownSeconds) * 1_000_000
     }
 }
 

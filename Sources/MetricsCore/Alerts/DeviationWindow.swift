@@ -37,8 +37,10 @@ public struct DeviationWindow: Sendable {
     }
 
     /// Adds a sample later than every sample held (an earlier one is ignored: the window follows
-    /// the feed, which delivers each metric's samples in order).
+    /// the feed, which delivers each metric's samples in order). Values are finite (the store
+    /// refuses others); a NaN would break the order the sums rely on, so it is ignored too.
     public mutating func append(_ value: Double, at timestamp: Int64) {
+        guard value.isFinite else { return }
         if let newest, timestamp <= newest { return }
         timestamps.append(timestamp)
         values.append(value)

@@ -122,7 +122,8 @@ struct AlignedAccumulator: Sendable {
             filling!.running.add(value - filling!.shift)
         } else {
             var block = Block(id: id, first: end, shift: value)
-            block.running.add(0)
+            // As the fold of a range does, so that both give the same bits even for an infinity.
+            block.running.add(value - block.shift)
             begin(block)
         }
         end += 1
