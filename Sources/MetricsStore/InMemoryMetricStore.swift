@@ -123,6 +123,7 @@ public final class InMemoryMetricStore: MetricStore {
     private let state = Mutex(State())
     /// API keys, apart from the samples: nothing reads both at once.
     let keyTable = Mutex(KeyTable())
+    let subscriptionTable = Mutex(SubscriptionTable())
 
     public init() {}
 

@@ -118,6 +118,34 @@ enum PostgresSchema {
                 """
             ]
         ),
+        (
+            4, "subscriptions",
+            [
+                """
+                -- Alert subscriptions, each owned by the API key that made it. The rule is kept as
+                -- its canonical JSON; the state (where the rule stands) beside it, so that every
+                -- instance continues from the same point.
+                CREATE TABLE subscription (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    owner_key_id bigint NOT NULL REFERENCES api_key(id),
+                    metric_id bigint NOT NULL,
+                    rule text NOT NULL,
+                    webhook_url text NOT NULL,
+                    secret text NOT NULL,
+                    paused boolean NOT NULL DEFAULT false,
+                    status text NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'firing')),
+                    streak integer NOT NULL DEFAULT 0,
+                    episode bigint NOT NULL DEFAULT 0,
+                    last_sent_us bigint,
+                    episode_sent boolean NOT NULL DEFAULT false,
+                    created_us bigint NOT NULL,
+                    updated_us bigint NOT NULL
+                )
+                """,
+                "CREATE INDEX subscription_by_owner ON subscription (owner_key_id, id)",
+                "CREATE INDEX subscription_by_metric ON subscription (metric_id)",
+            ]
+        ),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }

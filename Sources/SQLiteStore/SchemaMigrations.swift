@@ -72,6 +72,33 @@ enum SchemaMigrations {
                     """
             )
         }
+        migrator.registerMigration("v5-subscriptions") { db in
+            try db.execute(
+                sql: """
+                    -- Alert subscriptions, each owned by the API key that made it. The rule is kept as
+                    -- its canonical JSON; the state (where the rule stands) beside it, so that every
+                    -- instance continues from the same point.
+                    CREATE TABLE subscription (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        owner_key_id INTEGER NOT NULL REFERENCES api_key(id),
+                        metric_id INTEGER NOT NULL,
+                        rule TEXT NOT NULL,
+                        webhook_url TEXT NOT NULL,
+                        secret TEXT NOT NULL,
+                        paused INTEGER NOT NULL DEFAULT 0,
+                        status TEXT NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'firing')),
+                        streak INTEGER NOT NULL DEFAULT 0,
+                        episode INTEGER NOT NULL DEFAULT 0,
+                        last_sent_us INTEGER,
+                        episode_sent INTEGER NOT NULL DEFAULT 0,
+                        created_us INTEGER NOT NULL,
+                        updated_us INTEGER NOT NULL
+                    );
+                    CREATE INDEX subscription_by_owner ON subscription (owner_key_id, id);
+                    CREATE INDEX subscription_by_metric ON subscription (metric_id);
+                    """
+            )
+        }
         return migrator
     }
 }
