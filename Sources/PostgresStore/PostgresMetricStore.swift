@@ -420,14 +420,20 @@ public final class PostgresMetricStore: MetricStore {
         return cached.merging(found) { old, _ in old }
     }
 
+    /// Held while metrics are created, for the rest of the transaction.
+    static let metricCreationLockKey: Int64 = 0x6372_7970_746F_6D01
+
     /// The ids of `keys` (each once), inserting the missing ones in the order given. Safe against
-    /// another process creating the same metrics at the same moment: the unique key decides, the
-    /// insert waits for the other transaction, and both read the same ids.
+    /// another process creating the same metrics at the same moment: creators take turns (an
+    /// advisory lock), so the second sees the first's rows and inserts nothing. Without the turns
+    /// the unique key would still decide, but the losing insert would use up sequence values, and
+    /// ids would have gaps that SQLite's do not.
     private static func findOrCreate(
         _ keys: [MetricKey], on connection: PostgresConnection, logger: Logger
     ) async throws -> (ids: [MetricKey: Int64], created: Int) {
         let tickers = keys.map(\.ticker.description)
         let types = keys.map(\.type.rawValue)
+        try await connection.query("SELECT pg_advisory_xact_lock(\(metricCreationLockKey))", logger: logger)
         let inserted = try await connection.query(
             """
             WITH inserted AS (

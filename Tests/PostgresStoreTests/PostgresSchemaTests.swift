@@ -1,4 +1,5 @@
 import Logging
+import MetricsCore
 import MetricsStore
 import PostgresNIO
 import TestSupport
@@ -35,6 +36,38 @@ struct PostgresSchemaTests {
             }
             #expect(versions == PostgresSchema.migrations.map(\.version), "every migration, each once")
             #expect(versions == Array(1...4))
+        }
+    }
+
+    /// Pollers starting together create the same metrics at the same moment; ids stay 1...n with
+    /// no gap, as SQLite's do (a losing insert used to use up sequence values).
+    @Test func storesCreatingTheSameMetricsAtOnceLeaveNoGapInTheIds() async throws {
+        let keys = (1...100).flatMap { index in
+            MetricType.allCases.map { MetricKey(ticker: try! Ticker(parsing: "ZONDA:M\(index)USD"), type: $0) }
+        }
+        try await TestPostgres.withSchema { location in
+            let answers = try await withThrowingTaskGroup(of: [MetricKey: Metric].self) { group in
+                for round in 0..<4 {
+                    group.addTask {
+                        try await PostgresMetricStore.withStore(at: location, maximumConnections: 2, logger: logger) { store in
+                            // Each creator asks in its own order, in a few requests.
+                            let order = round % 2 == 0 ? keys : keys.reversed()
+                            var found: [MetricKey: Metric] = [:]
+                            for chunk in stride(from: 0, to: order.count, by: 50) {
+                                found.merge(try await store.metrics(for: Array(order[chunk..<min(chunk + 50, order.count)]))) { old, _ in
+                                    old
+                                }
+                            }
+                            return found
+                        }
+                    }
+                }
+                var answers: [[MetricKey: Metric]] = []
+                for try await answer in group { answers.append(answer) }
+                return answers
+            }
+            #expect(Set(answers.map { $0.mapValues(\.id) }).count == 1, "every creator read the same ids")
+            #expect(answers[0].values.map(\.id).sorted() == Array(1...200))
         }
     }
 
