@@ -29,6 +29,14 @@ let package = Package(
     targets: [
         // Domain types and statistics: pure values and math, no I/O.
         .target(name: "MetricsCore"),
+        // Alert notifications on their way out: signed webhooks (Standard Webhooks).
+        .target(
+            name: "AlertDelivery",
+            dependencies: [
+                "MetricsCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The store seam: the protocol every store implements, its change feed, the statistics
         // that follow it, and a store in memory for tests. No database here.
         .target(
@@ -155,6 +163,10 @@ let package = Package(
         .testTarget(
             name: "SQLiteStoreTests",
             dependencies: ["MetricsCore", "MetricsStore", "SQLiteStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
+        .testTarget(
+            name: "AlertDeliveryTests",
+            dependencies: ["AlertDelivery", "TestSupport"]
         ),
         .testTarget(
             name: "QuoteSourcesTests",
