@@ -29,12 +29,14 @@ let package = Package(
     targets: [
         // Domain types and statistics: pure values and math, no I/O.
         .target(name: "MetricsCore"),
-        // Alert notifications on their way out: signed webhooks (Standard Webhooks).
+        // Alert notifications on their way out: signed webhooks (Standard Webhooks) and the guard on
+        // where they may go.
         .target(
             name: "AlertDelivery",
             dependencies: [
                 "MetricsCore",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // The store seam: the protocol every store implements, its change feed, the statistics
