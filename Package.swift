@@ -92,6 +92,7 @@ let package = Package(
             dependencies: [
                 "MetricsCore",
                 "MetricsStore",
+                "AlertDelivery",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -105,6 +106,7 @@ let package = Package(
                 "SQLiteStore",
                 "PostgresStore",
                 "QuoteSources",
+                "AlertDelivery",
                 "MetricsAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -191,7 +193,7 @@ let package = Package(
         .testTarget(
             name: "MetricsAPITests",
             dependencies: [
-                "MetricsCore", "MetricsStore", "MetricsAPI",
+                "MetricsCore", "MetricsStore", "MetricsAPI", "AlertDelivery",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

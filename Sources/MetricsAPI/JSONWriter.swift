@@ -29,6 +29,11 @@ struct JSONWriter {
         buffer.writeStaticString("\":")
     }
 
+    /// JSON this program wrote itself (a rule's canonical form), copied as it is.
+    mutating func json(_ fragment: String) {
+        buffer.writeString(fragment)
+    }
+
     mutating func string(_ value: String) {
         buffer.writeInteger(UInt8(ascii: "\""))
         for byte in value.utf8 {

@@ -8,7 +8,7 @@ public enum OpenAPIDocument {
           "openapi": "3.1.0",
           "info": {
             "title": "cryptometrics",
-            "version": "1.2.0",
+            "version": "1.3.0",
             "description": "Cryptocurrency price and volume metrics polled from exchanges, with history, volatility statistics and rankings over 1-hour, 24-hour and 7-day windows, kept ready as samples arrive. GET /metrics and GET /metrics/{id} are compatible with the original Flask app. Responses carry a strong ETag; send it back in If-None-Match for a 304."
           },
           "paths": {
@@ -170,6 +170,85 @@ public enum OpenAPIDocument {
                 }
               }
             },
+            "/subscriptions": {
+              "post": {
+                "operationId": "createSubscription",
+                "summary": "Subscribe to alerts on one metric: a rule, and the webhook its notifications are posted to (signed as Standard Webhooks says, with the secret answered once, here).",
+                "security": [{"bearer": []}],
+                "requestBody": {
+                  "required": true,
+                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubscriptionRequest"}}}
+                },
+                "responses": {
+                  "201": {
+                    "description": "Made. Location names it; secret signs its webhooks and is not shown again.",
+                    "headers": {"Location": {"schema": {"type": "string"}}},
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewSubscription"}}}
+                  },
+                  "400": {"$ref": "#/components/responses/BadRequest"},
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "413": {"$ref": "#/components/responses/TooLarge"},
+                  "422": {"$ref": "#/components/responses/Unprocessable"},
+                  "503": {"$ref": "#/components/responses/Loading"}
+                }
+              },
+              "get": {
+                "operationId": "listSubscriptions",
+                "summary": "The caller's subscriptions, ascending by id, a page at a time.",
+                "security": [{"bearer": []}],
+                "parameters": [
+                  {"name": "after", "in": "query", "description": "Only ids above this: the previous page's next_after.", "schema": {"type": "integer", "minimum": 0}},
+                  {"name": "limit", "in": "query", "description": "At most this many (default 100).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
+                ],
+                "responses": {
+                  "200": {"description": "A page.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubscriptionList"}}}},
+                  "400": {"$ref": "#/components/responses/BadRequest"},
+                  "401": {"$ref": "#/components/responses/Unauthorized"}
+                }
+              }
+            },
+            "/subscriptions/{id}": {
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
+              "get": {
+                "operationId": "getSubscription",
+                "summary": "One of the caller's subscriptions; another key's is a 404.",
+                "security": [{"bearer": []}],
+                "responses": {
+                  "200": {"description": "The subscription.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Subscription"}}}},
+                  "400": {"$ref": "#/components/responses/BadRequest"},
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "404": {"$ref": "#/components/responses/NoSubscription"}
+                }
+              },
+              "patch": {
+                "operationId": "updateSubscription",
+                "summary": "Pause or resume it, change its rule, or both. A new rule starts its state afresh (ok).",
+                "security": [{"bearer": []}],
+                "requestBody": {
+                  "required": true,
+                  "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubscriptionChange"}}}
+                },
+                "responses": {
+                  "200": {"description": "The subscription as it is now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Subscription"}}}},
+                  "400": {"$ref": "#/components/responses/BadRequest"},
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "404": {"$ref": "#/components/responses/NoSubscription"},
+                  "413": {"$ref": "#/components/responses/TooLarge"},
+                  "422": {"$ref": "#/components/responses/Unprocessable"}
+                }
+              },
+              "delete": {
+                "operationId": "deleteSubscription",
+                "summary": "Delete it.",
+                "security": [{"bearer": []}],
+                "responses": {
+                  "204": {"description": "Deleted."},
+                  "400": {"$ref": "#/components/responses/BadRequest"},
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "404": {"$ref": "#/components/responses/NoSubscription"}
+                }
+              }
+            },
             "/openapi.json": {
               "get": {
                 "operationId": "openAPIDocument",
@@ -181,16 +260,142 @@ public enum OpenAPIDocument {
             }
           },
           "components": {
+            "securitySchemes": {
+              "bearer": {"type": "http", "scheme": "bearer", "description": "An API key from cryptometrics keys create --name NAME."}
+            },
             "headers": {
               "ETag": {"description": "A strong tag of the body's bytes, the same from every instance.", "schema": {"type": "string"}}
             },
             "responses": {
+              "BadRequest": {
+                "description": "The request is malformed (not JSON, an unknown field, a wrong type, a bad id or query parameter); the error says what to fix.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+              },
+              "Unauthorized": {
+                "description": "No Authorization: Bearer KEY, or not an active key.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+              },
+              "NoSubscription": {
+                "description": "The caller has no subscription with this id.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+              },
+              "TooLarge": {
+                "description": "The body is over 64 KiB.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+              },
+              "Unprocessable": {
+                "description": "Well-formed, but unusable: a rule out of bounds, an unknown metric, a webhook URL that is not http(s) or resolves to a non-public address. The error names the field.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+              },
               "Loading": {
                 "description": "The statistics are still loading from the database after a start; retry in a few seconds.",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
               }
             },
             "schemas": {
+              "Rule": {
+                "description": "What fires the alert. deviation: |x - m| >= k * D, where m and D are the mean and the mean absolute deviation of the window's samples before x (at least min_samples of them, D > 0). threshold: the value above (or below) a line. change: the value moved by at least percent from the window's oldest sample. Each takes for_samples (consecutive samples before it fires, default 1), resolve_samples (consecutive samples before it resolves, default 5) and cooldown_seconds (after a notification before the next firing is sent, default 900). Answered with every default filled in.",
+                "oneOf": [
+                  {
+                    "type": "object",
+                    "properties": {
+                      "kind": {"enum": ["deviation"]}, "k": {"type": "number", "minimum": 0}, "window": {"$ref": "#/components/schemas/Window"},
+                      "min_samples": {"type": "integer", "minimum": 2}, "for_samples": {"type": "integer", "minimum": 1},
+                      "resolve_samples": {"type": "integer", "minimum": 1}, "cooldown_seconds": {"type": "integer", "minimum": 0}
+                    },
+                    "required": ["kind"],
+                    "additionalProperties": false
+                  },
+                  {
+                    "type": "object",
+                    "properties": {
+                      "kind": {"enum": ["threshold"]}, "above": {"type": "number"}, "for_samples": {"type": "integer", "minimum": 1},
+                      "resolve_samples": {"type": "integer", "minimum": 1}, "cooldown_seconds": {"type": "integer", "minimum": 0}
+                    },
+                    "required": ["kind", "above"],
+                    "additionalProperties": false
+                  },
+                  {
+                    "type": "object",
+                    "properties": {
+                      "kind": {"enum": ["threshold"]}, "below": {"type": "number"}, "for_samples": {"type": "integer", "minimum": 1},
+                      "resolve_samples": {"type": "integer", "minimum": 1}, "cooldown_seconds": {"type": "integer", "minimum": 0}
+                    },
+                    "required": ["kind", "below"],
+                    "additionalProperties": false
+                  },
+                  {
+                    "type": "object",
+                    "properties": {
+                      "kind": {"enum": ["change"]}, "window": {"$ref": "#/components/schemas/Window"}, "percent": {"type": "number", "minimum": 0},
+                      "direction": {"enum": ["up", "down", "either"]}, "for_samples": {"type": "integer", "minimum": 1},
+                      "resolve_samples": {"type": "integer", "minimum": 1}, "cooldown_seconds": {"type": "integer", "minimum": 0}
+                    },
+                    "required": ["kind", "window", "percent"],
+                    "additionalProperties": false
+                  }
+                ]
+              },
+              "Webhook": {
+                "type": "object",
+                "properties": {"url": {"type": "string", "description": "https:// (or http://) on a public address."}},
+                "required": ["url"],
+                "additionalProperties": false
+              },
+              "SubscriptionRequest": {
+                "type": "object",
+                "properties": {
+                  "metric_id": {"type": "integer", "minimum": 1}, "rule": {"$ref": "#/components/schemas/Rule"},
+                  "webhook": {"$ref": "#/components/schemas/Webhook"}
+                },
+                "required": ["metric_id", "rule", "webhook"],
+                "additionalProperties": false
+              },
+              "SubscriptionChange": {
+                "type": "object",
+                "properties": {"paused": {"type": "boolean"}, "rule": {"$ref": "#/components/schemas/Rule"}},
+                "additionalProperties": false
+              },
+              "Subscription": {
+                "type": "object",
+                "properties": {
+                  "id": {"type": "integer", "minimum": 1},
+                  "metric_id": {"type": "integer", "minimum": 1},
+                  "rule": {"$ref": "#/components/schemas/Rule"},
+                  "webhook": {"$ref": "#/components/schemas/Webhook"},
+                  "state": {"enum": ["ok", "firing"]},
+                  "paused": {"type": "boolean"},
+                  "created_at": {"type": "string", "format": "date-time"},
+                  "updated_at": {"type": "string", "format": "date-time"}
+                },
+                "required": ["id", "metric_id", "rule", "webhook", "state", "paused", "created_at", "updated_at"],
+                "additionalProperties": false
+              },
+              "NewSubscription": {
+                "type": "object",
+                "properties": {
+                  "id": {"type": "integer", "minimum": 1},
+                  "metric_id": {"type": "integer", "minimum": 1},
+                  "rule": {"$ref": "#/components/schemas/Rule"},
+                  "webhook": {"$ref": "#/components/schemas/Webhook"},
+                  "state": {"enum": ["ok", "firing"]},
+                  "paused": {"type": "boolean"},
+                  "created_at": {"type": "string", "format": "date-time"},
+                  "updated_at": {"type": "string", "format": "date-time"},
+                  "secret": {"type": "string", "description": "whsec_ and base64: the key of the webhooks' signatures. Shown once."}
+                },
+                "required": ["id", "metric_id", "rule", "webhook", "state", "paused", "created_at", "updated_at", "secret"],
+                "additionalProperties": false
+              },
+              "SubscriptionList": {
+                "type": "object",
+                "properties": {
+                  "subscriptions": {"type": "array", "items": {"$ref": "#/components/schemas/Subscription"}},
+                  "next_after": {"type": ["integer", "null"], "description": "The after of the next page; null on the last."}
+                },
+                "required": ["subscriptions", "next_after"],
+                "additionalProperties": false
+              },
               "MetricType": {"type": "string", "enum": ["price", "volume"]},
               "Window": {"type": "string", "enum": ["1h", "24h", "7d"]},
               "Measure": {"type": "string", "enum": ["stddev", "cv", "log_return_volatility"]},

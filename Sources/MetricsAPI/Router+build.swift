@@ -1,3 +1,4 @@
+import AlertDelivery
 import Hummingbird
 import MetricsCore
 import MetricsStore
@@ -14,12 +15,14 @@ import Prometheus
 ///     part of `GET /status`.
 ///   - telemetry: where the process's operational metrics (swift-metrics) are collected, for
 ///     `GET /ops/metrics`; with one, every request is counted by route and status.
+///   - subscriptions: what the `/subscriptions` routes need; without it they do not exist.
 public func buildRouter(
     statistics: LiveStatistics,
     responseCacheBytes: Int = 64 << 20,
     pollStatus: (@Sendable () -> PollStatus)? = nil,
     leases: (any TickerLeases)? = nil,
-    telemetry: PrometheusCollectorRegistry? = nil
+    telemetry: PrometheusCollectorRegistry? = nil,
+    subscriptions: SubscriptionRoutes? = nil
 ) -> Router<BasicRequestContext> {
     // Every GET route answers HEAD too, with the same headers and no body.
     let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
@@ -31,8 +34,32 @@ public func buildRouter(
     RankingsController(statistics: statistics, cache: cache).addRoutes(to: router)
     HealthController(store: statistics.store, statistics: statistics).addRoutes(to: router)
     OperationsController(status: pollStatus, leases: leases, registry: telemetry).addRoutes(to: router)
+    if let subscriptions {
+        SubscriptionsController(
+            statistics: statistics, keys: subscriptions.keys, subscriptions: subscriptions.store, targets: subscriptions.targets,
+            now: subscriptions.now
+        ).addRoutes(to: router.group("subscriptions"))
+    }
     router.get("openapi.json") { _, _ in JSONBody.response(bytes: OpenAPIDocument.json.utf8) }
     return router
+}
+
+/// What the subscription routes need: the store's keys and subscriptions, and where webhooks may go.
+public struct SubscriptionRoutes: Sendable {
+    public let keys: any APIKeyStore
+    public let store: any SubscriptionStore
+    public let targets: WebhookTargetPolicy
+    public let now: @Sendable () -> Timestamp
+
+    public init(
+        keys: any APIKeyStore, store: any SubscriptionStore, targets: WebhookTargetPolicy,
+        now: @escaping @Sendable () -> Timestamp = { .now }
+    ) {
+        self.keys = keys
+        self.store = store
+        self.targets = targets
+        self.now = now
+    }
 }
 
 /// The routes a process that polls without serving the API (`cryptometrics poll --ops-port`)

@@ -1,3 +1,4 @@
+import AlertDelivery
 import Foundation
 import Hummingbird
 import Logging
@@ -39,7 +40,8 @@ func buildApplication(
             responseCacheBytes: settings.responseCacheMegabytes << 20,
             pollStatus: pollStatus,
             leases: store as? any TickerLeases,
-            telemetry: telemetry
+            telemetry: telemetry,
+            subscriptions: subscriptionRoutes(store, settings)
         ),
         configuration: ApplicationConfiguration(
             address: .hostname(settings.host, port: settings.port),
@@ -137,4 +139,11 @@ struct StatisticsService: Service {
             await statistics.run(logger: logger)
         }
     }
+}
+
+/// The subscription routes over `store`, which keeps keys and subscriptions (every store does).
+private func subscriptionRoutes(_ store: any MetricStore, _ settings: Settings) -> SubscriptionRoutes? {
+    guard let keys = store as? any APIKeyStore, let subscriptions = store as? any SubscriptionStore else { return nil }
+    return SubscriptionRoutes(
+        keys: keys, store: subscriptions, targets: WebhookTargetPolicy(allowPrivateTargets: settings.alertsAllowPrivateTargets))
 }

@@ -15,9 +15,14 @@ struct ConfigFile {
     /// The `markets` list, when the file has one.
     private(set) var markets: [Settings.Market]?
 
-    /// The scalar keys a file may hold at its top level, and the JSON type each must have.
+    /// The scalar keys a file may hold, and the JSON type each must have: at the top level, or
+    /// inside a section (`alerts.allow_private_targets` is `{"alerts": {"allow_private_targets": …}}`).
     static let scalarKeys: [String: ValueKind] = Dictionary(
         uniqueKeysWithValues: Setting.all.compactMap { setting in setting.fileKind.map { (setting.key, $0) } })
+
+    /// The sections that group scalar keys.
+    static let sections = Set(
+        scalarKeys.keys.compactMap { $0.split(separator: ".").count == 2 ? String($0.split(separator: ".")[0]) : nil })
 
     enum ValueKind {
         case string, integer, number, bool, stringList
@@ -46,14 +51,27 @@ struct ConfigFile {
                 markets = try readMarkets(value)
             case "upstreams":
                 try readUpstreams(value)
+            case _ where Self.sections.contains(key):
+                try readSection(key, value)
             default:
-                guard let kind = Self.scalarKeys[key] else {
-                    throw fail(
-                        key,
-                        "unknown key; known keys are \((Self.scalarKeys.keys + ["markets", "upstreams"]).sorted().joined(separator: ", "))")
+                guard let kind = Self.scalarKeys[key], !key.contains(".") else {
+                    let known = Self.scalarKeys.keys.filter { !$0.contains(".") } + Self.sections + ["markets", "upstreams"]
+                    throw fail(key, "unknown key; known keys are \(known.sorted().joined(separator: ", "))")
                 }
                 values[key] = try text(of: value, as: kind, key: key)
             }
+        }
+    }
+
+    /// A section's keys, each checked as a top-level one is.
+    private mutating func readSection(_ name: String, _ value: JSONValue) throws(ConfigurationError) {
+        guard let object = value.object else { throw fail(name, "must be an object") }
+        let known = Self.scalarKeys.keys.filter { $0.hasPrefix(name + ".") }.map { String($0.dropFirst(name.count + 1)) }
+        for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+            guard let kind = Self.scalarKeys["\(name).\(key)"] else {
+                throw fail("\(name).\(key)", "unknown key; the keys of \(name) are \(known.sorted().joined(separator: ", "))")
+            }
+            values["\(name).\(key)"] = try text(of: value, as: kind, key: "\(name).\(key)")
         }
     }
 

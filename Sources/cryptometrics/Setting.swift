@@ -80,6 +80,9 @@ extension Setting {
         "breaker_open_seconds", file: .number, \.breakerOpenSeconds, Parse.number(in: 0.1...3_600, "a number of seconds from 0.1 to 3600"),
         describe: Self.seconds)
 
+    static let alertsAllowPrivateTargets = value(
+        "alerts.allow_private_targets", file: .bool, \.alertsAllowPrivateTargets, Parse.boolean)
+
     /// Whole seconds without a fraction (`60`), others as they are (`0.5`).
     private static func seconds(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
@@ -89,7 +92,7 @@ extension Setting {
     /// in the order they are read. `tickers` comes last: it replaces a file's `markets`.
     static let all: [Setting] = [
         host, port, database, databasePoolSize, source, poll, pollInterval, metrics, logLevel, responseCache,
-        operationsPort, maximumQuoteAge, breakerFailureThreshold, breakerOpen, tickers,
+        operationsPort, maximumQuoteAge, breakerFailureThreshold, breakerOpen, alertsAllowPrivateTargets, tickers,
     ]
 
     /// One setting of each upstream, `upstreams.<name>.<key>`.

@@ -52,6 +52,9 @@ struct Settings: Sendable {
     var responseCacheMegabytes = 64
     /// Where `poll` serves its own /healthz, /readyz, /status and /ops/metrics; none when nil.
     var operationsPort: Int?
+    /// Whether webhooks may go to loopback and private addresses (`alerts.allow_private_targets`):
+    /// off, so that a subscription cannot make the service call into its own network.
+    var alertsAllowPrivateTargets = false
 
     /// The original app's market list: 10 tickers, 20 metrics.
     static let defaultMarkets: [Market] = {

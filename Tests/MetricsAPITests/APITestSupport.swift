@@ -1,3 +1,4 @@
+import AlertDelivery
 import Hummingbird
 import HummingbirdTesting
 import MetricsAPI
@@ -46,7 +47,11 @@ struct APIHarness {
     ) async throws {
         let statistics = LiveStatistics(store: store, now: { now })
         try await statistics.refresh()
-        let app = Application(router: buildRouter(statistics: statistics, pollStatus: pollStatus, leases: leases))
+        // Webhooks to 127.0.0.1 are allowed here, as the tests' receivers listen there.
+        let subscriptions = SubscriptionRoutes(
+            keys: store, store: store, targets: WebhookTargetPolicy(allowPrivateTargets: true), now: { now })
+        let app = Application(
+            router: buildRouter(statistics: statistics, pollStatus: pollStatus, leases: leases, subscriptions: subscriptions))
         try await app.test(.router) { client in try await body(client, statistics) }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import HummingbirdTesting
 import MetricsAPI
 import MetricsCore
@@ -10,8 +11,8 @@ import Testing
 @Suite struct OpenAPIConformanceTests {
     let document = try! JSONParser.parse(Array(OpenAPIDocument.json.utf8))
 
-    private func schema(_ path: String, _ status: Int) -> JSONValue? {
-        var response = document["paths"]?[path]?["get"]?["responses"]?[String(status)]
+    private func schema(_ path: String, _ status: Int, method: String = "get") -> JSONValue? {
+        var response = document["paths"]?[path]?[method]?["responses"]?[String(status)]
         if case .string(let reference)? = response?["$ref"] {
             response = document["components"]?["responses"]?[String(reference.split(separator: "/").last!)]
         }
@@ -70,6 +71,78 @@ import Testing
                         #expect(problems.isEmpty, "\(request.uri): \(problems)")
                     }
                 }
+            }
+        }
+    }
+
+    private struct DocumentedRequest {
+        let method: HTTPRequest.Method
+        let uri: String
+        let path: String
+        let body: String?
+        let status: Int
+        let key: Bool
+
+        init(_ method: HTTPRequest.Method, _ uri: String, _ path: String, _ body: String?, _ status: Int, _ key: Bool) {
+            (self.method, self.uri, self.path, self.body, self.status, self.key) = (method, uri, path, body, status, key)
+        }
+    }
+
+    /// The subscription routes, each success and error, against the document.
+    @Test func everySubscriptionResponseMatchesItsSchema() async throws {
+        try await APIHarness.with { api in
+            try await api.store("KRAKEN:BTCUSD", .price, [1, 2.5, 3])
+            let key = APIKeySecret.generate()
+            _ = try await api.store.createKey(name: "docs", hash: key.hash, at: APIHarness.now)
+            let validator = SchemaValidator(document: document)
+            let hook = #""webhook": {"url": "http://127.0.0.1:9/hook"}"#
+            let requests: [DocumentedRequest] = [
+                DocumentedRequest(
+                    .post, "/subscriptions", "/subscriptions", #"{"metric_id": 1, "rule": {"kind": "deviation"}, \#(hook)}"#, 201, true),
+                DocumentedRequest(
+                    .post, "/subscriptions", "/subscriptions", #"{"metric_id": 1, "rule": {"kind": "threshold", "below": 2}, \#(hook)}"#,
+                    201, true
+                ),
+                DocumentedRequest(
+                    .post, "/subscriptions", "/subscriptions",
+                    #"{"metric_id": 1, "rule": {"kind": "change", "window": "1h", "percent": 5}, \#(hook)}"#, 201, true
+                ),
+                DocumentedRequest(.post, "/subscriptions", "/subscriptions", #"{"metric_id": 1}"#, 400, true),
+                DocumentedRequest(
+                    .post, "/subscriptions", "/subscriptions", #"{"metric_id": 1, "rule": {"kind": "x"}, \#(hook)}"#, 422, true),
+                DocumentedRequest(
+                    .post, "/subscriptions", "/subscriptions", "{\"pad\": \"" + String(repeating: "x", count: 70_000) + "\"}", 413, true),
+                DocumentedRequest(.post, "/subscriptions", "/subscriptions", "{}", 401, false),
+                DocumentedRequest(.get, "/subscriptions", "/subscriptions", nil, 200, true),
+                DocumentedRequest(.get, "/subscriptions?limit=1", "/subscriptions", nil, 200, true),
+                DocumentedRequest(.get, "/subscriptions?limit=0", "/subscriptions", nil, 400, true),
+                DocumentedRequest(.get, "/subscriptions", "/subscriptions", nil, 401, false),
+                DocumentedRequest(.get, "/subscriptions/1", "/subscriptions/{id}", nil, 200, true),
+                DocumentedRequest(.get, "/subscriptions/x", "/subscriptions/{id}", nil, 400, true),
+                DocumentedRequest(.get, "/subscriptions/99", "/subscriptions/{id}", nil, 404, true),
+                DocumentedRequest(.patch, "/subscriptions/1", "/subscriptions/{id}", #"{"paused": true}"#, 200, true),
+                DocumentedRequest(
+                    .patch, "/subscriptions/1", "/subscriptions/{id}", #"{"rule": {"kind": "deviation", "k": -1}}"#, 422, true),
+                DocumentedRequest(.patch, "/subscriptions/99", "/subscriptions/{id}", #"{"paused": true}"#, 404, true),
+                DocumentedRequest(.delete, "/subscriptions/99", "/subscriptions/{id}", nil, 404, true),
+            ]
+            try await api.test { client in
+                for request in requests {
+                    var headers: HTTPFields = [:]
+                    if request.key { headers[.authorization] = "Bearer \(key.text)" }
+                    let response = try await client.execute(
+                        uri: request.uri, method: request.method, headers: headers, body: request.body.map { ByteBuffer(string: $0) })
+                    #expect(Int(response.status.code) == request.status, "\(request.method) \(request.uri): \(response.text)")
+                    let method = request.method.rawValue.lowercased()
+                    let documented = try #require(
+                        schema(request.path, request.status, method: method), "\(method) \(request.path) \(request.status) is documented")
+                    let problems = validator.violations(of: try response.json, against: documented)
+                    #expect(problems.isEmpty, "\(request.method) \(request.uri): \(problems)")
+                }
+                let deleted = try await client.execute(
+                    uri: "/subscriptions/1", method: .delete, headers: [.authorization: "Bearer \(key.text)"])
+                #expect(deleted.status == .noContent)
+                #expect(document["paths"]?["/subscriptions/{id}"]?["delete"]?["responses"]?["204"] != nil)
             }
         }
     }

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import MetricsStore
 import SQLiteStore
@@ -44,6 +45,18 @@ import Testing
             let badName = try await run(["keys", "create", "--name", "has space"] + database, in: directory)
             #expect(badName.status != 0 && badName.log.contains("invalid key name"), "\(badName.log)")
 
+            // The service on the same database takes the key, and only it.
+            let service = try RunningProcess(["serve", "--no-poll", "--port", "0"] + database, in: directory)
+            let port = try #require(try await service.apiPort(), "\(service.log)")
+            func status(_ key: String?) async throws -> Int {
+                var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/subscriptions")
+                if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+                return Int(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code)
+            }
+            #expect(try await status(key) == 200)
+            #expect(try await status(nil) == 401)
+            #expect(try await status(APIKeySecret.generate().text) == 401)
+
             let listed = try await run(["keys", "list"] + database, in: directory)
             #expect(listed.status == 0)
             let rows = listed.printed.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
@@ -54,6 +67,9 @@ import Testing
             let revoked = try await run(["keys", "revoke", "ci"] + database, in: directory)
             #expect(revoked.status == 0, "\(revoked.log)")
             #expect(try await store.activeKey(hash: secret.hash) == nil)
+            #expect(try await status(key) == 401, "a revoked key opens nothing in a running instance either")
+            service.signal(SIGTERM)
+            #expect(try await service.exitStatus(within: .seconds(10)) == 0)
             let again = try await run(["keys", "revoke", "ci"] + database, in: directory)
             #expect(again.status != 0 && again.log.contains("no active key named \"ci\""), "\(again.log)")
         }

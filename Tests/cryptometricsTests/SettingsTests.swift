@@ -117,6 +117,20 @@ import Testing
         #expect(settings.host == "10.0.0.1")
     }
 
+    @Test func webhooksGoToPublicAddressesUnlessTheAlertsSectionSaysOtherwise() async throws {
+        #expect(try await load().alertsAllowPrivateTargets == false)
+        #expect(try await load(file: #"{"alerts": {"allow_private_targets": true}}"#).alertsAllowPrivateTargets)
+        #expect(try await load(environment: ["CRYPTOMETRICS_ALERTS_ALLOW_PRIVATE_TARGETS": "true"]).alertsAllowPrivateTargets)
+        let unknown = try await error(file: #"{"alerts": {"allow_private": true}}"#)
+        #expect(unknown.key == "alerts.allow_private" && unknown.reason.contains("allow_private_targets"), "\(unknown)")
+        let notAnObject = try await error(file: #"{"alerts": true}"#)
+        #expect(notAnObject.key == "alerts" && notAnObject.reason.contains("must be an object"), "\(notAnObject)")
+        let wrongType = try await error(file: #"{"alerts": {"allow_private_targets": "yes"}}"#)
+        #expect(wrongType.key == "alerts.allow_private_targets", "\(wrongType)")
+        let dotted = try await error(file: #"{"alerts.allow_private_targets": true}"#)
+        #expect(dotted.key == "alerts.allow_private_targets" && dotted.reason.contains("unknown key"), "\(dotted)")
+    }
+
     @Test func readsUpstreamsAndTickersFromTheEnvironment() async throws {
         let settings = try await load(
             environment: [

@@ -34,6 +34,18 @@ public struct DeviationWindow: Sendable {
             values.removeFirst(head)
             head = 0
         }
+        keepShiftNearTheValues()
+    }
+
+    /// The sums are taken relative to a shift, the first value held; when the values have moved
+    /// far from it (many times their spread), they are summed afresh relative to their mean, so
+    /// that an outlier that set the shift and left does not cost the rest their digits. Rare: the
+    /// values must drift sixteen spreads before it happens again.
+    private mutating func keepShiftNearTheValues() {
+        guard let shift = ordered.shift, let (mean, deviation) = meanAndDeviation else { return }
+        if abs(shift - mean) > 16 * deviation + mean.ulp * 1_024 {
+            ordered.reshift(to: mean)
+        }
     }
 
     /// Adds a sample later than every sample held (an earlier one is ignored: the window follows

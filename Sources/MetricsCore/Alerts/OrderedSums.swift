@@ -67,6 +67,25 @@ struct OrderedSums: Sendable {
         return true
     }
 
+    /// Sums every value relative to `newShift` from now on, recomputing each subtree's sum from the
+    /// values themselves, in O(n). For when the shift has drifted far from the values (a spike
+    /// set it, then left): sums of numbers near 1e12 keep no digits for values near 50.
+    mutating func reshift(to newShift: Double) {
+        guard root >= 0 else { return }
+        shift = newShift
+        // Post-order without recursion: children before parents.
+        var stack: [(node: Int32, childrenDone: Bool)] = [(root, false)]
+        while let (node, childrenDone) = stack.popLast() {
+            if childrenDone {
+                update(node)
+                continue
+            }
+            stack.append((node, true))
+            if right[Int(node)] >= 0 { stack.append((right[Int(node)], false)) }
+            if left[Int(node)] >= 0 { stack.append((left[Int(node)], false)) }
+        }
+    }
+
     /// How many values are strictly below `pivot`, and their sum minus `shift` each.
     func below(_ pivot: Double) -> (count: Int, shiftedSum: Double) {
         var count = 0

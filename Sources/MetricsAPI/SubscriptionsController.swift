@@ -1,0 +1,245 @@
+import AlertDelivery
+import Foundation
+import Hummingbird
+import MetricsCore
+import MetricsStore
+
+/// Alert subscriptions: `POST /subscriptions`, `GET /subscriptions` (the caller's own, paged),
+/// `GET`, `PATCH` and `DELETE /subscriptions/{id}`. Every route needs `Authorization: Bearer KEY`;
+/// a subscription belongs to the key that made it, and another key's is a 404, as if it did not
+/// exist. Bodies are read strictly: an unknown field or a wrong type is a 400 that names it, a
+/// rule or a metric that cannot be used a 422, a body over 64 KiB a 413.
+struct SubscriptionsController {
+    let statistics: LiveStatistics
+    let keys: any APIKeyStore
+    let subscriptions: any SubscriptionStore
+    let targets: WebhookTargetPolicy
+    let now: @Sendable () -> Timestamp
+
+    static let largestBody = 64 * 1_024
+    static let defaultPageSize = 100
+    static let largestPageSize = 1_000
+
+    func addRoutes(to group: RouterGroup<some RequestContext>) {
+        group.post(use: create)
+        group.get(use: list)
+        group.get("{id}", use: show)
+        group.patch("{id}", use: update)
+        group.delete("{id}", use: delete)
+    }
+
+    @Sendable func create(_ request: Request, context: some RequestContext) async throws -> Response {
+        let owner = try await authenticate(request)
+        _ = try QueryParameters(request, allowed: [])
+        let body = try await Self.object(request)
+        try Self.allowOnly(body, ["metric_id", "rule", "webhook"])
+        guard let metricValue = body["metric_id"] else {
+            throw APIError(.badRequest, "metric_id is required: the id of a metric (GET /metrics)")
+        }
+        guard let metricID = metricValue.double.flatMap(Int64.init(exactly:)) else {
+            throw APIError(.badRequest, "metric_id must be an integer, the id of a metric (GET /metrics)")
+        }
+        guard let ruleValue = body["rule"] else {
+            throw APIError(.badRequest, "rule is required: an object with a kind (deviation, threshold or change)")
+        }
+        guard let webhook = body["webhook"]?.object else {
+            throw APIError(.badRequest, "webhook is required: an object such as {\"url\": \"https://...\"}")
+        }
+        try Self.allowOnly(webhook, ["url"], prefix: "webhook.")
+        guard let urlText = webhook["url"]?.string else {
+            throw APIError(.badRequest, "webhook.url is required: a string, the URL notifications are posted to")
+        }
+        let rule = try Self.rule(ruleValue)
+        try statistics.requireLoaded()
+        guard statistics.read({ $0.metric(metricID) }) != nil else {
+            throw APIError(.unprocessableContent, "metric_id \(metricID) is no metric (GET /metrics lists them)")
+        }
+        let url = try await checkedTarget(urlText)
+        let secret = WebhookSecret.generate()
+        let subscription = try await subscriptions.createSubscription(
+            SubscriptionDraft(owner: owner, metricID: metricID, rule: rule, webhookURL: url.absoluteString, secret: secret.text), at: now())
+        var response = JSONBody.response(SubscriptionBody(subscription: subscription, secret: secret.text), status: .created)
+        response.headers[.location] = "/subscriptions/\(subscription.id)"
+        return response
+    }
+
+    @Sendable func list(_ request: Request, context: some RequestContext) async throws -> Response {
+        let owner = try await authenticate(request)
+        let query = try QueryParameters(request, allowed: ["after", "limit"])
+        let after = try query.integer("after", in: 0...Int.max).map(Int64.init)
+        let limit = try query.integer("limit", in: 1...Self.largestPageSize) ?? Self.defaultPageSize
+        let page = try await subscriptions.subscriptions(of: owner, after: after, limit: limit)
+        return JSONBody.response(SubscriptionListBody(subscriptions: page, isFull: page.count == limit))
+    }
+
+    @Sendable func show(_ request: Request, context: some RequestContext) async throws -> Response {
+        let owner = try await authenticate(request)
+        _ = try QueryParameters(request, allowed: [])
+        let id = try Self.id(context)
+        guard let subscription = try await subscriptions.subscription(id, of: owner) else { throw Self.notFound(id) }
+        return JSONBody.response(SubscriptionBody(subscription: subscription, secret: nil))
+    }
+
+    @Sendable func update(_ request: Request, context: some RequestContext) async throws -> Response {
+        let owner = try await authenticate(request)
+        _ = try QueryParameters(request, allowed: [])
+        let id = try Self.id(context)
+        let body = try await Self.object(request)
+        try Self.allowOnly(body, ["paused", "rule"])
+        var change = SubscriptionChange()
+        if let paused = body["paused"] {
+            guard case .bool(let flag) = paused else { throw APIError(.badRequest, "paused must be true or false") }
+            change.paused = flag
+        }
+        if let rule = body["rule"] { change.rule = try Self.rule(rule) }
+        guard change.paused != nil || change.rule != nil else {
+            throw APIError(.badRequest, "Give paused (true to pause, false to resume), rule, or both.")
+        }
+        guard let subscription = try await subscriptions.updateSubscription(id, of: owner, change, at: now()) else {
+            throw Self.notFound(id)
+        }
+        return JSONBody.response(SubscriptionBody(subscription: subscription, secret: nil))
+    }
+
+    @Sendable func delete(_ request: Request, context: some RequestContext) async throws -> Response {
+        let owner = try await authenticate(request)
+        _ = try QueryParameters(request, allowed: [])
+        let id = try Self.id(context)
+        guard try await subscriptions.deleteSubscription(id, of: owner) else { throw Self.notFound(id) }
+        return Response(status: .noContent)
+    }
+
+    // MARK: Reading requests
+
+    /// The id of the key the request is made with, or a 401 that says how to get one.
+    private func authenticate(_ request: Request) async throws -> Int64 {
+        let refusal = APIError(
+            .unauthorized, "This endpoint needs Authorization: Bearer KEY, with an active key (cryptometrics keys create --name NAME).")
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+            let secret = APIKeySecret(presented: header.dropFirst("Bearer ".count))
+        else { throw refusal }
+        guard let key = try await keys.activeKey(hash: secret.hash) else { throw refusal }
+        return key.id
+    }
+
+    private func checkedTarget(_ text: String) async throws -> URL {
+        do {
+            return try await targets.check(text)
+        } catch {
+            throw APIError(.unprocessableContent, "webhook.url \(error)")
+        }
+    }
+
+    private static func object(_ request: Request) async throws -> [String: JSONValue] {
+        let bytes: ByteBuffer
+        do {
+            bytes = try await request.body.collect(upTo: largestBody)
+        } catch {
+            throw APIError(.contentTooLarge, "The body is larger than 64 KiB; a subscription is far smaller.")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(bytes.readableBytesView)
+        } catch {
+            throw APIError(.badRequest, "The body is not valid JSON: \(error)")
+        }
+        guard let object = value.object else { throw APIError(.badRequest, "The body must be a JSON object.") }
+        return object
+    }
+
+    private static func allowOnly(_ object: [String: JSONValue], _ names: [String], prefix: String = "") throws {
+        for name in object.keys.sorted() where !names.contains(name) {
+            throw APIError(
+                .badRequest,
+                "Unknown field \"\(prefix)\(name)\". The fields are \(names.map { "\"\(prefix)\($0)\"" }.joined(separator: ", ")).")
+        }
+    }
+
+    private static func rule(_ value: JSONValue) throws -> AlertRule {
+        do {
+            return try AlertRule(json: value)
+        } catch {
+            throw APIError(.unprocessableContent, "\(error.field) \(error.reason)")
+        }
+    }
+
+    private static func id(_ context: some RequestContext) throws -> Int64 {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = Int64(text), id > 0 else {
+            throw APIError(.badRequest, "Invalid subscription ID: \"\(text)\". Must be a positive integer.")
+        }
+        return id
+    }
+
+    private static func notFound(_ id: Int64) -> APIError {
+        APIError(.notFound, "No subscription with ID \(id) for this key.")
+    }
+}
+
+/// One subscription, as every route answers it; `secret` only when it was just made.
+struct SubscriptionBody: JSONBodyWritable {
+    let subscription: Subscription
+    let secret: String?
+
+    func write(to json: inout JSONWriter) {
+        json.raw("{")
+        SubscriptionBody.fields(of: subscription, to: &json)
+        if let secret {
+            json.raw(",")
+            json.key("secret")
+            json.string(secret)
+        }
+        json.raw("}")
+    }
+
+    static func fields(of subscription: Subscription, to json: inout JSONWriter) {
+        json.key("id")
+        json.integer(subscription.id)
+        json.raw(",")
+        json.key("metric_id")
+        json.integer(subscription.metricID)
+        json.raw(",")
+        json.key("rule")
+        json.json(subscription.rule.json)
+        json.raw(",")
+        json.key("webhook")
+        json.raw("{")
+        json.key("url")
+        json.string(subscription.webhookURL)
+        json.raw("},")
+        json.key("state")
+        json.string(subscription.state.status.rawValue)
+        json.raw(",")
+        json.key("paused")
+        json.raw(subscription.paused ? "true" : "false")
+        json.raw(",")
+        json.key("created_at")
+        json.timestamp(subscription.createdAt.microsecondsSince1970)
+        json.raw(",")
+        json.key("updated_at")
+        json.timestamp(subscription.updatedAt.microsecondsSince1970)
+    }
+}
+
+/// A page of the caller's subscriptions; `next_after` is the `after` of the next page, `null` on
+/// the last one.
+struct SubscriptionListBody: JSONBodyWritable {
+    let subscriptions: [Subscription]
+    let isFull: Bool
+
+    func write(to json: inout JSONWriter) {
+        json.raw("{")
+        json.key("subscriptions")
+        json.raw("[")
+        for (index, subscription) in subscriptions.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("{")
+            SubscriptionBody.fields(of: subscription, to: &json)
+            json.raw("}")
+        }
+        json.raw("],")
+        json.key("next_after")
+        if isFull, let last = subscriptions.last { json.integer(last.id) } else { json.raw("null") }
+        json.raw("}")
+    }
+}
