@@ -183,7 +183,7 @@ public enum OpenAPIDocument {
                   "201": {
                     "description": "Made. Location names it; secret signs its webhooks and is not shown again.",
                     "headers": {"Location": {"schema": {"type": "string"}}},
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewSubscription"}}}
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Subscription"}}}
                   },
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -366,25 +366,10 @@ public enum OpenAPIDocument {
                   "state": {"enum": ["ok", "firing"]},
                   "paused": {"type": "boolean"},
                   "created_at": {"type": "string", "format": "date-time"},
-                  "updated_at": {"type": "string", "format": "date-time"}
+                  "updated_at": {"type": "string", "format": "date-time"},
+                  "secret": {"type": "string", "description": "whsec_ and base64: the key of the webhooks' signatures. Only in the answer to POST /subscriptions: shown once."}
                 },
                 "required": ["id", "metric_id", "rule", "webhook", "state", "paused", "created_at", "updated_at"],
-                "additionalProperties": false
-              },
-              "NewSubscription": {
-                "type": "object",
-                "properties": {
-                  "id": {"type": "integer", "minimum": 1},
-                  "metric_id": {"type": "integer", "minimum": 1},
-                  "rule": {"$ref": "#/components/schemas/Rule"},
-                  "webhook": {"$ref": "#/components/schemas/Webhook"},
-                  "state": {"enum": ["ok", "firing"]},
-                  "paused": {"type": "boolean"},
-                  "created_at": {"type": "string", "format": "date-time"},
-                  "updated_at": {"type": "string", "format": "date-time"},
-                  "secret": {"type": "string", "description": "whsec_ and base64: the key of the webhooks' signatures. Shown once."}
-                },
-                "required": ["id", "metric_id", "rule", "webhook", "state", "paused", "created_at", "updated_at", "secret"],
                 "additionalProperties": false
               },
               "SubscriptionList": {
