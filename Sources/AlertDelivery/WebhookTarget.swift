@@ -95,9 +95,10 @@ public enum WebhookTargetError: Error, Hashable, Sendable, CustomStringConvertib
     public var description: String {
         switch self {
         case .invalid(let reason): reason
-        case .unresolvable(let host): "has a host that does not resolve: \(host)"
-        case .privateAddress(let host, let address):
-            "resolves to a non-public address (\(host) is \(address)); webhooks go to public addresses unless the service is configured with alerts.allow_private_targets"
+        // One message for both, naming no address: answers that told "does not exist" from
+        // "is private", or gave the address, would let any key holder map the internal network.
+        case .unresolvable, .privateAddress:
+            "is not an allowed webhook target: its host must resolve, and only to public addresses (the service's operator can allow private ones with alerts.allow_private_targets)"
         }
     }
 }
@@ -135,23 +136,23 @@ public enum IPAddress: Hashable, Sendable, CustomStringConvertible {
                 || (b[0] == 172 && (16...31).contains(b[1]))  // private
                 || (b[0] == 192 && b[1] == 0 && b[2] == 0)  // IETF protocol assignments
                 || (b[0] == 192 && b[1] == 0 && b[2] == 2)  // documentation
+                || (b[0] == 192 && b[1] == 88 && b[2] == 99)  // 6to4 relay anycast
                 || (b[0] == 192 && b[1] == 168)  // private
                 || (b[0] == 198 && (b[1] == 18 || b[1] == 19))  // benchmarking
                 || (b[0] == 198 && b[1] == 51 && b[2] == 100)  // documentation
                 || (b[0] == 203 && b[1] == 0 && b[2] == 113)  // documentation
                 || b[0] >= 224)  // multicast, reserved, broadcast
         case .v6(let b):
-            if b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xFF && b[11] == 0xFF {
-                return IPAddress.v4(Array(b[12..<16])).isPublic  // IPv4-mapped
-            }
-            if b[0..<15].allSatisfy({ $0 == 0 }) { return false }  // :: and ::1
-            if b[0] & 0xFE == 0xFC { return false }  // unique local, fc00::/7
-            if b[0] == 0xFE && b[1] & 0xC0 == 0x80 { return false }  // link-local, fe80::/10
-            if b[0] == 0xFF { return false }  // multicast
+            // Addresses that carry an IPv4 address are judged by it: IPv4-mapped (::ffff:0:0/96),
+            // IPv4-compatible (::/96, which holds :: and ::1 too), NAT64 (64:ff9b::/96), 6to4.
+            if b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xFF && b[11] == 0xFF { return IPAddress.v4(Array(b[12..<16])).isPublic }
+            if b[0..<12].allSatisfy({ $0 == 0 }) { return IPAddress.v4(Array(b[12..<16])).isPublic }
+            if b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B { return IPAddress.v4(Array(b[12..<16])).isPublic }
+            if b[0] == 0x20 && b[1] == 0x02 { return IPAddress.v4(Array(b[2..<6])).isPublic }
+            // Only global unicast (2000::/3) is public, less its special blocks.
+            guard b[0] & 0xE0 == 0x20 else { return false }
             if b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0D && b[3] == 0xB8 { return false }  // documentation
-            if b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xFF && b[3] == 0x9B {  // NAT64: judge the IPv4 inside
-                return IPAddress.v4(Array(b[12..<16])).isPublic
-            }
+            if b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x00 && b[3] == 0x00 { return false }  // Teredo
             return true
         }
     }

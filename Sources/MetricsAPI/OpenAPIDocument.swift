@@ -268,7 +268,7 @@ public enum OpenAPIDocument {
             },
             "responses": {
               "BadRequest": {
-                "description": "The request is malformed (not JSON, an unknown field, a wrong type, a bad id or query parameter); the error says what to fix.",
+                "description": "The request is malformed (not JSON, an unknown field or a wrong type outside the rule, a bad id or query parameter); the error says what to fix.",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
               },
               "Unauthorized": {
@@ -284,7 +284,7 @@ public enum OpenAPIDocument {
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
               },
               "Unprocessable": {
-                "description": "Well-formed, but unusable: a rule out of bounds, an unknown metric, a webhook URL that is not http(s) or resolves to a non-public address. The error names the field.",
+                "description": "Well-formed, but unusable: anything wrong in the rule (an unknown field, a wrong type, a value out of bounds), an unknown metric, a webhook URL that is not http(s) or may not be used. The error names the field.",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
               },
               "Loading": {
@@ -299,9 +299,9 @@ public enum OpenAPIDocument {
                   {
                     "type": "object",
                     "properties": {
-                      "kind": {"enum": ["deviation"]}, "k": {"type": "number", "minimum": 0}, "window": {"$ref": "#/components/schemas/Window"},
-                      "min_samples": {"type": "integer", "minimum": 2}, "for_samples": {"type": "integer", "minimum": 1},
-                      "resolve_samples": {"type": "integer", "minimum": 1}, "cooldown_seconds": {"type": "integer", "minimum": 0}
+                      "kind": {"enum": ["deviation"]}, "k": {"type": "number", "minimum": 0, "maximum": 1000, "description": "Above 0."}, "window": {"$ref": "#/components/schemas/Window"},
+                      "min_samples": {"type": "integer", "minimum": 2, "maximum": 1000000}, "for_samples": {"type": "integer", "minimum": 1, "maximum": 10000},
+                      "resolve_samples": {"type": "integer", "minimum": 1, "maximum": 10000}, "cooldown_seconds": {"type": "integer", "minimum": 0, "maximum": 604800}
                     },
                     "required": ["kind"],
                     "additionalProperties": false
@@ -309,8 +309,8 @@ public enum OpenAPIDocument {
                   {
                     "type": "object",
                     "properties": {
-                      "kind": {"enum": ["threshold"]}, "above": {"type": "number"}, "for_samples": {"type": "integer", "minimum": 1},
-                      "resolve_samples": {"type": "integer", "minimum": 1}, "cooldown_seconds": {"type": "integer", "minimum": 0}
+                      "kind": {"enum": ["threshold"]}, "above": {"type": "number"}, "for_samples": {"type": "integer", "minimum": 1, "maximum": 10000},
+                      "resolve_samples": {"type": "integer", "minimum": 1, "maximum": 10000}, "cooldown_seconds": {"type": "integer", "minimum": 0, "maximum": 604800}
                     },
                     "required": ["kind", "above"],
                     "additionalProperties": false
@@ -318,8 +318,8 @@ public enum OpenAPIDocument {
                   {
                     "type": "object",
                     "properties": {
-                      "kind": {"enum": ["threshold"]}, "below": {"type": "number"}, "for_samples": {"type": "integer", "minimum": 1},
-                      "resolve_samples": {"type": "integer", "minimum": 1}, "cooldown_seconds": {"type": "integer", "minimum": 0}
+                      "kind": {"enum": ["threshold"]}, "below": {"type": "number"}, "for_samples": {"type": "integer", "minimum": 1, "maximum": 10000},
+                      "resolve_samples": {"type": "integer", "minimum": 1, "maximum": 10000}, "cooldown_seconds": {"type": "integer", "minimum": 0, "maximum": 604800}
                     },
                     "required": ["kind", "below"],
                     "additionalProperties": false
@@ -327,9 +327,9 @@ public enum OpenAPIDocument {
                   {
                     "type": "object",
                     "properties": {
-                      "kind": {"enum": ["change"]}, "window": {"$ref": "#/components/schemas/Window"}, "percent": {"type": "number", "minimum": 0},
-                      "direction": {"enum": ["up", "down", "either"]}, "for_samples": {"type": "integer", "minimum": 1},
-                      "resolve_samples": {"type": "integer", "minimum": 1}, "cooldown_seconds": {"type": "integer", "minimum": 0}
+                      "kind": {"enum": ["change"]}, "window": {"$ref": "#/components/schemas/Window"}, "percent": {"type": "number", "minimum": 0, "maximum": 1000000, "description": "Above 0."},
+                      "direction": {"enum": ["up", "down", "either"]}, "for_samples": {"type": "integer", "minimum": 1, "maximum": 10000},
+                      "resolve_samples": {"type": "integer", "minimum": 1, "maximum": 10000}, "cooldown_seconds": {"type": "integer", "minimum": 0, "maximum": 604800}
                     },
                     "required": ["kind", "window", "percent"],
                     "additionalProperties": false
@@ -354,6 +354,7 @@ public enum OpenAPIDocument {
               "SubscriptionChange": {
                 "type": "object",
                 "properties": {"paused": {"type": "boolean"}, "rule": {"$ref": "#/components/schemas/Rule"}},
+                "minProperties": 1,
                 "additionalProperties": false
               },
               "Subscription": {

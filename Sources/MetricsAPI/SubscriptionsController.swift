@@ -7,8 +7,9 @@ import MetricsStore
 /// Alert subscriptions: `POST /subscriptions`, `GET /subscriptions` (the caller's own, paged),
 /// `GET`, `PATCH` and `DELETE /subscriptions/{id}`. Every route needs `Authorization: Bearer KEY`;
 /// a subscription belongs to the key that made it, and another key's is a 404, as if it did not
-/// exist. Bodies are read strictly: an unknown field or a wrong type is a 400 that names it, a
-/// rule or a metric that cannot be used a 422, a body over 64 KiB a 413.
+/// exist. Bodies are read strictly: a malformed body, or an unknown field or wrong type outside the
+/// rule, is a 400 that names it; anything wrong inside the rule, an unknown metric or a webhook URL
+/// that may not be used is a 422 naming the field; a body over 64 KiB is a 413.
 struct SubscriptionsController {
     let statistics: LiveStatistics
     let keys: any APIKeyStore
@@ -115,7 +116,8 @@ struct SubscriptionsController {
     private func authenticate(_ request: Request) async throws -> Int64 {
         let refusal = APIError(
             .unauthorized, "This endpoint needs Authorization: Bearer KEY, with an active key (cryptometrics keys create --name NAME).")
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+        // The scheme's name is case-insensitive (RFC 9110).
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
             let secret = APIKeySecret(presented: header.dropFirst("Bearer ".count))
         else { throw refusal }
         guard let key = try await keys.activeKey(hash: secret.hash) else { throw refusal }
@@ -134,7 +136,7 @@ struct SubscriptionsController {
         let bytes: ByteBuffer
         do {
             bytes = try await request.body.collect(upTo: largestBody)
-        } catch {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw APIError(.contentTooLarge, "The body is larger than 64 KiB; a subscription is far smaller.")
         }
         let value: JSONValue

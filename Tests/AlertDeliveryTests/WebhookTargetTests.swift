@@ -20,7 +20,10 @@ import Testing
     @Test(arguments: [
         "127.0.0.1", "127.9.9.9", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1", "169.254.169.254", "100.64.0.1",
         "0.0.0.0", "224.0.0.1", "255.255.255.255", "192.0.2.10", "[::1]", "[::]", "[fc00::1]", "[fd12:3456::1]", "[fe80::1]",
-        "[ff02::1]", "[::ffff:127.0.0.1]", "[::ffff:10.0.0.1]", "[2001:db8::1]", "[64:ff9b::a00:1]",
+        "[ff02::1]", "[::ffff:127.0.0.1]", "[::ffff:10.0.0.1]", "[2001:db8::1]", "[64:ff9b::a00:1]", "[::127.0.0.1]",
+        "[2002:7f00:1::1]", "[2001:0:1234::1]", "[fec0::1]", "192.88.99.1",
+        // Not literals to inet_pton, but the system resolver reads them the old numeric way.
+        "127.1", "2130706433", "0x7f.1",
     ])
     func refusesEverySpecialPurposeAddress(host: String) async {
         let error = await refusal("https://\(host)/hook")
@@ -30,7 +33,9 @@ import Testing
         }
     }
 
-    @Test(arguments: ["93.184.216.34", "8.8.8.8", "172.32.0.1", "100.128.0.1", "[2606:4700::1111]", "[::ffff:8.8.8.8]"])
+    @Test(arguments: [
+        "93.184.216.34", "8.8.8.8", "172.32.0.1", "100.128.0.1", "[2606:4700::1111]", "[::ffff:8.8.8.8]", "[2002:808:808::1]",
+    ])
     func acceptsPublicAddresses(host: String) async {
         #expect(await refusal("https://\(host)/hook") == nil, "\(host)")
     }
@@ -56,6 +61,21 @@ import Testing
             Issue.record("\(String(describing: error))")
             return
         }
+        // With a trailing dot it may not resolve at all here (no DNS); refused either way.
+        #expect(await refusal("http://localhost./hook") != nil)
+    }
+
+    @Test func anUppercaseSchemeIsStillChecked() async {
+        guard case .privateAddress? = await refusal("HTTPS://127.0.0.1/hook") else {
+            Issue.record("an uppercase scheme slipped through")
+            return
+        }
+    }
+
+    @Test func theRefusalNamesNoAddressAndDoesNotTellMissingFromPrivate() {
+        let privateOne = WebhookTargetError.privateAddress(host: "db.internal", address: "10.0.3.7").description
+        #expect(!privateOne.contains("10.0.3.7") && !privateOne.contains("db.internal"))
+        #expect(privateOne == WebhookTargetError.unresolvable("nowhere.internal").description)
     }
 
     @Test func refusesWhatIsNotAnHTTPURLWhateverThePolicy() async {

@@ -43,13 +43,14 @@ struct APIHarness {
         now: Timestamp = Self.now,
         pollStatus: (@Sendable () -> PollStatus)? = nil,
         leases: (any TickerLeases)? = nil,
+        allowPrivateTargets: Bool = true,
         _ body: @escaping @Sendable (any TestClientProtocol, LiveStatistics) async throws -> Void
     ) async throws {
         let statistics = LiveStatistics(store: store, now: { now })
         try await statistics.refresh()
-        // Webhooks to 127.0.0.1 are allowed here, as the tests' receivers listen there.
+        // Webhooks to 127.0.0.1 are allowed unless a test says otherwise: the receivers listen there.
         let subscriptions = SubscriptionRoutes(
-            keys: store, store: store, targets: WebhookTargetPolicy(allowPrivateTargets: true), now: { now })
+            keys: store, store: store, targets: WebhookTargetPolicy(allowPrivateTargets: allowPrivateTargets), now: { now })
         let app = Application(
             router: buildRouter(statistics: statistics, pollStatus: pollStatus, leases: leases, subscriptions: subscriptions))
         try await app.test(.router) { client in try await body(client, statistics) }

@@ -97,6 +97,29 @@ import Testing
         }
     }
 
+    @Test func aWebhookToAPrivateAddressIsRefusedUnlessAllowed() async throws {
+        try await APIHarness.with { harness in
+            try await harness.store("KRAKEN:BTCUSD", .price, [1, 2, 3])
+            let alice = try await key(harness, "alice")
+            try await harness.test(allowPrivateTargets: false) { client, _ in
+                for url in ["http://127.0.0.1:9/hook", "http://169.254.169.254/latest/meta-data", "http://[::1]/", "http://localhost/"] {
+                    let body = #"{"metric_id": 1, "rule": {"kind": "deviation"}, "webhook": {"url": "\#(url)"}}"#
+                    let answer = try await request(client, .post, "/subscriptions", key: alice, body: body)
+                    #expect(answer.status == .unprocessableContent, "\(url): \(answer.text)")
+                    #expect(
+                        try answer.json["error"]?.string?.hasPrefix("webhook.url is not an allowed webhook target") == true,
+                        "\(answer.text)")
+                }
+                let bearer = try await request(client, .get, "/subscriptions", key: nil)
+                #expect(bearer.status == .unauthorized)
+                var headers: HTTPFields = [:]
+                headers[.authorization] = "bearer \(alice)"
+                let lowercase = try await client.execute(uri: "/subscriptions", method: .get, headers: headers)
+                #expect(lowercase.status == .ok, "the scheme's name is case-insensitive")
+            }
+        }
+    }
+
     @Test func withoutAnActiveKeyNothingIsAnswered() async throws {
         try await APIHarness.with { harness in
             let alice = try await key(harness, "alice")
