@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import MetricsCore
 
 /// An API key as the store keeps it: its name and when it was made and revoked. The secret itself
@@ -108,23 +109,20 @@ public enum APIKeyError: Error, Hashable, CustomStringConvertible {
     }
 }
 
-/// Base64 with the URL-safe alphabet and no padding (RFC 4648, section 5).
+/// Base64 with the URL-safe alphabet and no padding (RFC 4648, section 5): Foundation's base64
+/// with two letters swapped.
 enum Base64URL {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
-
     static func encode(_ bytes: [UInt8]) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity((bytes.count * 4 + 2) / 3)
-        var index = 0
-        while index < bytes.count {
-            let chunk = bytes[index..<min(index + 3, bytes.count)]
-            var bits: UInt32 = 0
-            for (offset, byte) in chunk.enumerated() { bits |= UInt32(byte) << (16 - 8 * offset) }
-            for position in 0...chunk.count { output.append(alphabet[Int((bits >> (18 - 6 * position)) & 0x3F)]) }
-            index += 3
-        }
-        return String(decoding: output, as: UTF8.self)
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
     }
 
-    static func isAlphabet(_ byte: UInt8) -> Bool { alphabet.contains(byte) }
+    static func isAlphabet(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "-"), UInt8(ascii: "_"):
+            true
+        default: false
+        }
+    }
 }

@@ -78,6 +78,32 @@ public protocol SubscriptionStore: Sendable {
     func deleteSubscription(_ id: Int64, of owner: Int64) async throws -> Bool
 }
 
+extension Subscription {
+    /// A subscription as a store reads it back: its rule from the canonical JSON every store keeps,
+    /// its state from its columns. A row this version cannot read is a ``StoreError``.
+    public init(
+        stored id: Int64, owner: Int64, metricID: Int64, ruleJSON: String, webhookURL: String, paused: Bool, status: String, streak: Int,
+        episode: Int64, lastSentMicroseconds: Int64?, episodeSent: Bool, createdMicroseconds: Int64, updatedMicroseconds: Int64
+    ) throws(StoreError) {
+        let rule: AlertRule
+        do {
+            rule = try AlertRule(json: try JSONParser.parse(Array(ruleJSON.utf8)))
+        } catch {
+            throw StoreError.corruptRow(table: "subscription", reason: "subscription \(id)'s rule: \(error)")
+        }
+        guard let status = AlertState.Status(rawValue: status) else {
+            throw StoreError.corruptRow(table: "subscription", reason: "subscription \(id)'s status \(status)")
+        }
+        self.init(
+            id: id, owner: owner, metricID: metricID, rule: rule, webhookURL: webhookURL, paused: paused,
+            state: AlertState(
+                status: status, streak: streak, episode: Int(episode),
+                lastSent: lastSentMicroseconds.map(Timestamp.init(microsecondsSince1970:)), episodeSent: episodeSent),
+            createdAt: Timestamp(microsecondsSince1970: createdMicroseconds),
+            updatedAt: Timestamp(microsecondsSince1970: updatedMicroseconds))
+    }
+}
+
 extension AlertState {
     /// The state after the rule changed: `ok`, no streak, the same episode count and last send.
     public func restarted() -> AlertState {

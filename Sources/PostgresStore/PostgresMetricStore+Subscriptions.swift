@@ -92,23 +92,12 @@ extension PostgresMetricStore: SubscriptionStore {
     private static func subscriptions(_ rows: PostgresRowSequence) async throws -> [Subscription] {
         var subscriptions: [Subscription] = []
         for try await row in rows.decode(Columns.self) {
-            let (id, owner, metric, ruleText, url, paused, statusText, streak, episode, lastSent, episodeSent, created, updated) = row
-            let rule: AlertRule
-            do {
-                rule = try AlertRule(json: try JSONParser.parse(Array(ruleText.utf8)))
-            } catch {
-                throw StoreError.corruptRow(table: "subscription", reason: "subscription \(id)'s rule: \(error)")
-            }
-            guard let status = AlertState.Status(rawValue: statusText) else {
-                throw StoreError.corruptRow(table: "subscription", reason: "status \(statusText)")
-            }
+            let (id, owner, metric, rule, url, paused, status, streak, episode, lastSent, episodeSent, created, updated) = row
             subscriptions.append(
-                Subscription(
-                    id: id, owner: owner, metricID: metric, rule: rule, webhookURL: url, paused: paused,
-                    state: AlertState(
-                        status: status, streak: streak, episode: Int(episode),
-                        lastSent: lastSent.map(Timestamp.init(microsecondsSince1970:)), episodeSent: episodeSent),
-                    createdAt: Timestamp(microsecondsSince1970: created), updatedAt: Timestamp(microsecondsSince1970: updated)))
+                try Subscription(
+                    stored: id, owner: owner, metricID: metric, ruleJSON: rule, webhookURL: url, paused: paused, status: status,
+                    streak: streak, episode: episode, lastSentMicroseconds: lastSent, episodeSent: episodeSent,
+                    createdMicroseconds: created, updatedMicroseconds: updated))
         }
         return subscriptions
     }

@@ -73,23 +73,11 @@ extension SQLiteMetricStore: SubscriptionStore {
     }
 
     private static func subscription(_ row: Row) throws -> Subscription {
-        let ruleText: String = row["rule"]
-        let rule: AlertRule
-        do {
-            rule = try AlertRule(json: try JSONParser.parse(Array(ruleText.utf8)))
-        } catch {
-            throw StoreError.corruptRow(table: "subscription", reason: "subscription \(row["id"] as Int64)'s rule: \(error)")
-        }
-        guard let status = AlertState.Status(rawValue: row["status"]) else {
-            throw StoreError.corruptRow(table: "subscription", reason: "status \(row["status"] as String)")
-        }
-        return Subscription(
-            id: row["id"], owner: row["owner_key_id"], metricID: row["metric_id"], rule: rule, webhookURL: row["webhook_url"],
-            paused: row["paused"],
-            state: AlertState(
-                status: status, streak: row["streak"], episode: row["episode"],
-                lastSent: (row["last_sent_us"] as Int64?).map(Timestamp.init(microsecondsSince1970:)), episodeSent: row["episode_sent"]),
-            createdAt: Timestamp(microsecondsSince1970: row["created_us"]), updatedAt: Timestamp(microsecondsSince1970: row["updated_us"])
-        )
+        try Subscription(
+            stored: row["id"], owner: row["owner_key_id"], metricID: row["metric_id"], ruleJSON: row["rule"],
+            webhookURL: row["webhook_url"],
+            paused: row["paused"], status: row["status"], streak: row["streak"], episode: row["episode"],
+            lastSentMicroseconds: row["last_sent_us"], episodeSent: row["episode_sent"], createdMicroseconds: row["created_us"],
+            updatedMicroseconds: row["updated_us"])
     }
 }

@@ -25,7 +25,9 @@ public struct DeviationWindow: Sendable {
     /// Moves the window to cover `[now − length, now)`: drops every sample older than that.
     public mutating func slide(to now: Int64) {
         let start = now - length
+        var departed = false
         while head < timestamps.count, timestamps[head] < start {
+            departed = true
             ordered.remove(values[head])
             head += 1
         }
@@ -34,7 +36,8 @@ public struct DeviationWindow: Sendable {
             values.removeFirst(head)
             head = 0
         }
-        keepShiftNearTheValues()
+        // Only a departure can leave the shift stranded far from the values.
+        if departed { keepShiftNearTheValues() }
     }
 
     /// The sums are taken relative to a shift, the first value held; when the values have moved
