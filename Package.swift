@@ -29,14 +29,20 @@ let package = Package(
     targets: [
         // Domain types and statistics: pure values and math, no I/O.
         .target(name: "MetricsCore"),
-        // Alert notifications on their way out: signed webhooks (Standard Webhooks) and the guard on
-        // where they may go.
+        // Alerts at work: the detector that judges new samples and records events in the store's
+        // outbox, the dispatcher that delivers them as signed webhooks (Standard Webhooks), and the
+        // guard on where webhooks may go.
         .target(
-            name: "AlertDelivery",
+            name: "Alerting",
             dependencies: [
                 "MetricsCore",
+                "MetricsStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The store seam: the protocol every store implements, its change feed, the statistics
@@ -92,7 +98,7 @@ let package = Package(
             dependencies: [
                 "MetricsCore",
                 "MetricsStore",
-                "AlertDelivery",
+                "Alerting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -106,7 +112,7 @@ let package = Package(
                 "SQLiteStore",
                 "PostgresStore",
                 "QuoteSources",
-                "AlertDelivery",
+                "Alerting",
                 "MetricsAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Configuration", package: "swift-configuration"),
@@ -169,8 +175,12 @@ let package = Package(
             dependencies: ["MetricsCore", "MetricsStore", "SQLiteStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
-            name: "AlertDeliveryTests",
-            dependencies: ["AlertDelivery", "TestSupport"]
+            name: "AlertingTests",
+            dependencies: [
+                "Alerting", "MetricsCore", "MetricsStore", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "QuoteSourcesTests",
@@ -193,7 +203,7 @@ let package = Package(
         .testTarget(
             name: "MetricsAPITests",
             dependencies: [
-                "MetricsCore", "MetricsStore", "MetricsAPI", "AlertDelivery",
+                "MetricsCore", "MetricsStore", "MetricsAPI", "Alerting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -1,4 +1,4 @@
-import AlertDelivery
+import Alerting
 import Hummingbird
 import MetricsCore
 import MetricsStore

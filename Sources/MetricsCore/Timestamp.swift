@@ -31,6 +31,11 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         Timestamp(microsecondsSince1970: microsecondsSince1970 + Int64((seconds * 1_000_000).rounded()))
     }
 
+    /// The instant `microseconds` later (earlier when negative).
+    public func adding(microseconds: Int64) -> Timestamp {
+        Timestamp(microsecondsSince1970: microsecondsSince1970 + microseconds)
+    }
+
     /// The latest instant at or before this one that is a whole multiple of `step` since the epoch.
     public func roundedDown(toMultipleOf step: Duration) -> Timestamp {
         let stepMicros = max(1, step.microseconds)

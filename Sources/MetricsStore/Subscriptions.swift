@@ -13,10 +13,14 @@ public struct Subscription: Hashable, Sendable {
     public let state: AlertState
     public let createdAt: Timestamp
     public let updatedAt: Timestamp
+    /// Counts every write: the detectors move the state only from the revision they read.
+    public let revision: Int64
+    /// The time of the last sample whose verdict moved the state.
+    public let judgedThrough: Timestamp?
 
     public init(
         id: Int64, owner: Int64, metricID: Int64, rule: AlertRule, webhookURL: String, paused: Bool, state: AlertState,
-        createdAt: Timestamp, updatedAt: Timestamp
+        createdAt: Timestamp, updatedAt: Timestamp, revision: Int64 = 0, judgedThrough: Timestamp? = nil
     ) {
         self.id = id
         self.owner = owner
@@ -27,6 +31,15 @@ public struct Subscription: Hashable, Sendable {
         self.state = state
         self.createdAt = createdAt
         self.updatedAt = updatedAt
+        self.revision = revision
+        self.judgedThrough = judgedThrough
+    }
+
+    /// The same subscription in another state, as a detector's advance leaves it.
+    public func advanced(to state: AlertState, judgedThrough: Timestamp, revision: Int64) -> Subscription {
+        Subscription(
+            id: id, owner: owner, metricID: metricID, rule: rule, webhookURL: webhookURL, paused: paused, state: state,
+            createdAt: createdAt, updatedAt: updatedAt, revision: revision, judgedThrough: judgedThrough)
     }
 }
 
@@ -71,7 +84,8 @@ public protocol SubscriptionStore: Sendable {
     func subscription(_ id: Int64, of owner: Int64) async throws -> Subscription?
 
     /// Applies `change`; `nil` when the owner has no such subscription. A new rule starts the
-    /// state afresh (`ok`), keeping the episode count so that events stay unique.
+    /// state afresh (`ok`), keeping the episode count so that events stay unique. Every change
+    /// moves the revision, so that a detector's advance from before it fails and reads it.
     func updateSubscription(_ id: Int64, of owner: Int64, _ change: SubscriptionChange, at time: Timestamp) async throws -> Subscription?
 
     /// Deletes it; returns whether the owner had it.
@@ -83,7 +97,8 @@ extension Subscription {
     /// its state from its columns. A row this version cannot read is a ``StoreError``.
     public init(
         stored id: Int64, owner: Int64, metricID: Int64, ruleJSON: String, webhookURL: String, paused: Bool, status: String, streak: Int,
-        episode: Int64, lastSentMicroseconds: Int64?, episodeSent: Bool, createdMicroseconds: Int64, updatedMicroseconds: Int64
+        episode: Int64, lastSentMicroseconds: Int64?, episodeSent: Bool, createdMicroseconds: Int64, updatedMicroseconds: Int64,
+        revision: Int64, judgedMicroseconds: Int64?
     ) throws(StoreError) {
         let rule: AlertRule
         do {
@@ -100,7 +115,8 @@ extension Subscription {
                 status: status, streak: streak, episode: Int(episode),
                 lastSent: lastSentMicroseconds.map(Timestamp.init(microsecondsSince1970:)), episodeSent: episodeSent),
             createdAt: Timestamp(microsecondsSince1970: createdMicroseconds),
-            updatedAt: Timestamp(microsecondsSince1970: updatedMicroseconds))
+            updatedAt: Timestamp(microsecondsSince1970: updatedMicroseconds), revision: revision,
+            judgedThrough: judgedMicroseconds.map(Timestamp.init(microsecondsSince1970:)))
     }
 }
 

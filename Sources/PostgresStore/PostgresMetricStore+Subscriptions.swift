@@ -4,7 +4,9 @@ import MetricsStore
 import PostgresNIO
 
 extension PostgresMetricStore: SubscriptionStore {
-    private typealias Columns = (Int64, Int64, Int64, String, String, Bool, String, Int, Int64, Int64?, Bool, Int64, Int64)
+    typealias SubscriptionColumns = (
+        Int64, Int64, Int64, String, String, Bool, String, Int, Int64, Int64?, Bool, Int64, Int64, Int64, Int64?
+    )
 
     public func createSubscription(_ draft: SubscriptionDraft, at time: Timestamp) async throws -> Subscription {
         let now = time.microsecondsSince1970
@@ -15,7 +17,7 @@ extension PostgresMetricStore: SubscriptionStore {
                     INSERT INTO subscription (owner_key_id, metric_id, rule, webhook_url, secret, created_us, updated_us)
                     VALUES (\(draft.owner), \(draft.metricID), \(draft.rule.json), \(draft.webhookURL), \(draft.secret), \(now), \(now))
                     RETURNING id, owner_key_id, metric_id, rule, webhook_url, paused, status, streak, episode, last_sent_us,
-                        episode_sent, created_us, updated_us
+                        episode_sent, created_us, updated_us, revision, judged_us
                     """,
                     logger: logger)
             ).first!
@@ -28,7 +30,7 @@ extension PostgresMetricStore: SubscriptionStore {
                 connection.query(
                     """
                     SELECT id, owner_key_id, metric_id, rule, webhook_url, paused, status, streak, episode, last_sent_us,
-                        episode_sent, created_us, updated_us
+                        episode_sent, created_us, updated_us, revision, judged_us
                     FROM subscription WHERE owner_key_id = \(owner) AND id > \(after ?? 0) ORDER BY id LIMIT \(limit)
                     """,
                     logger: logger))
@@ -53,10 +55,10 @@ extension PostgresMetricStore: SubscriptionStore {
                     UPDATE subscription SET rule = \((change.rule ?? old.rule).json), paused = \(change.paused ?? old.paused),
                         status = \(state.status.rawValue), streak = \(state.streak), episode = \(Int64(state.episode)),
                         last_sent_us = \(state.lastSent?.microsecondsSince1970), episode_sent = \(state.episodeSent),
-                        updated_us = \(time.microsecondsSince1970)
+                        updated_us = \(time.microsecondsSince1970), revision = revision + 1
                     WHERE id = \(id)
                     RETURNING id, owner_key_id, metric_id, rule, webhook_url, paused, status, streak, episode, last_sent_us,
-                        episode_sent, created_us, updated_us
+                        episode_sent, created_us, updated_us, revision, judged_us
                     """,
                     logger: logger)
             ).first
@@ -78,26 +80,27 @@ extension PostgresMetricStore: SubscriptionStore {
             lock
             ? """
             SELECT id, owner_key_id, metric_id, rule, webhook_url, paused, status, streak, episode, last_sent_us,
-                episode_sent, created_us, updated_us
+                episode_sent, created_us, updated_us, revision, judged_us
             FROM subscription WHERE id = \(id) AND owner_key_id = \(owner) FOR UPDATE
             """
             : """
             SELECT id, owner_key_id, metric_id, rule, webhook_url, paused, status, streak, episode, last_sent_us,
-                episode_sent, created_us, updated_us
+                episode_sent, created_us, updated_us, revision, judged_us
             FROM subscription WHERE id = \(id) AND owner_key_id = \(owner)
             """
         return try await subscriptions(connection.query(query, logger: logger)).first
     }
 
-    private static func subscriptions(_ rows: PostgresRowSequence) async throws -> [Subscription] {
+    static func subscriptions(_ rows: PostgresRowSequence) async throws -> [Subscription] {
         var subscriptions: [Subscription] = []
-        for try await row in rows.decode(Columns.self) {
-            let (id, owner, metric, rule, url, paused, status, streak, episode, lastSent, episodeSent, created, updated) = row
+        for try await row in rows.decode(SubscriptionColumns.self) {
+            let (id, owner, metric, rule, url, paused, status, streak, episode, lastSent, episodeSent, created, updated, revision, judged) =
+                row
             subscriptions.append(
                 try Subscription(
                     stored: id, owner: owner, metricID: metric, ruleJSON: rule, webhookURL: url, paused: paused, status: status,
                     streak: streak, episode: episode, lastSentMicroseconds: lastSent, episodeSent: episodeSent,
-                    createdMicroseconds: created, updatedMicroseconds: updated))
+                    createdMicroseconds: created, updatedMicroseconds: updated, revision: revision, judgedMicroseconds: judged))
         }
         return subscriptions
     }

@@ -146,6 +146,57 @@ enum PostgresSchema {
                 "CREATE INDEX subscription_by_metric ON subscription (metric_id)",
             ]
         ),
+        (
+            5, "alert outbox",
+            [
+                """
+                -- The detectors move a subscription's state only from the revision they read.
+                ALTER TABLE subscription ADD COLUMN revision bigint NOT NULL DEFAULT 0,
+                    ADD COLUMN judged_us bigint
+                """,
+                """
+                -- The outbox: one event per subscription, episode and kind, however many detectors
+                -- saw it; dispatchers lease due events (FOR UPDATE SKIP LOCKED), one per
+                -- subscription at a time.
+                CREATE TABLE alert_event (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    subscription_id bigint NOT NULL REFERENCES subscription(id) ON DELETE CASCADE,
+                    episode bigint NOT NULL,
+                    kind text NOT NULL CHECK (kind IN ('alert.firing', 'alert.resolved')),
+                    status text NOT NULL CHECK (status IN ('pending', 'delivered', 'dead', 'suppressed')),
+                    data text NOT NULL,
+                    sample_us bigint NOT NULL,
+                    created_us bigint NOT NULL,
+                    attempts integer NOT NULL DEFAULT 0,
+                    next_attempt_us bigint,
+                    retry_until_us bigint NOT NULL,
+                    lease_holder text,
+                    lease_until_us bigint,
+                    delivered_us bigint,
+                    last_error text,
+                    UNIQUE (subscription_id, episode, kind)
+                )
+                """,
+                "CREATE INDEX alert_event_pending ON alert_event (subscription_id, id) WHERE status = 'pending'",
+                "CREATE INDEX alert_event_due ON alert_event (next_attempt_us) WHERE status = 'pending'",
+                """
+                -- Every attempt to deliver an event, kept for GET /subscriptions/{id}/deliveries.
+                CREATE TABLE alert_delivery (
+                    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    event_id bigint NOT NULL REFERENCES alert_event(id) ON DELETE CASCADE,
+                    subscription_id bigint NOT NULL,
+                    attempted_us bigint NOT NULL,
+                    latency_us bigint NOT NULL,
+                    status_code integer,
+                    error text,
+                    outcome text NOT NULL CHECK (outcome IN ('delivered', 'retry', 'dead', 'gone')),
+                    next_attempt_us bigint
+                )
+                """,
+                "CREATE INDEX alert_delivery_by_subscription ON alert_delivery (subscription_id, id)",
+                "CREATE INDEX alert_delivery_by_event ON alert_delivery (event_id)",
+            ]
+        ),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }

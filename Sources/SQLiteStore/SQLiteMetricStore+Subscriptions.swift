@@ -3,9 +3,9 @@ import MetricsCore
 import MetricsStore
 
 extension SQLiteMetricStore: SubscriptionStore {
-    private static let columns = """
+    static let subscriptionColumns = """
         id, owner_key_id, metric_id, rule, webhook_url, paused, status, streak, episode, last_sent_us, episode_sent,
-        created_us, updated_us
+        created_us, updated_us, revision, judged_us
         """
 
     public func createSubscription(_ draft: SubscriptionDraft, at time: Timestamp) async throws -> Subscription {
@@ -28,7 +28,7 @@ extension SQLiteMetricStore: SubscriptionStore {
         try await pool.read { db in
             try Row.fetchAll(
                 db,
-                sql: "SELECT \(Self.columns) FROM subscription WHERE owner_key_id = ? AND id > ? ORDER BY id LIMIT ?",
+                sql: "SELECT \(Self.subscriptionColumns) FROM subscription WHERE owner_key_id = ? AND id > ? ORDER BY id LIMIT ?",
                 arguments: [owner, after ?? 0, limit]
             ).map(Self.subscription)
         }
@@ -49,7 +49,7 @@ extension SQLiteMetricStore: SubscriptionStore {
             try db.execute(
                 sql: """
                     UPDATE subscription SET rule = ?, paused = ?, status = ?, streak = ?, episode = ?, last_sent_us = ?,
-                        episode_sent = ?, updated_us = ?
+                        episode_sent = ?, updated_us = ?, revision = revision + 1
                     WHERE id = ?
                     """,
                 arguments: [
@@ -68,16 +68,16 @@ extension SQLiteMetricStore: SubscriptionStore {
         }
     }
 
-    private static func subscription(_ db: Database, id: Int64) throws -> Subscription? {
-        try Row.fetchOne(db, sql: "SELECT \(columns) FROM subscription WHERE id = ?", arguments: [id]).map(subscription)
+    static func subscription(_ db: Database, id: Int64) throws -> Subscription? {
+        try Row.fetchOne(db, sql: "SELECT \(subscriptionColumns) FROM subscription WHERE id = ?", arguments: [id]).map(subscription)
     }
 
-    private static func subscription(_ row: Row) throws -> Subscription {
+    static func subscription(_ row: Row) throws -> Subscription {
         try Subscription(
             stored: row["id"], owner: row["owner_key_id"], metricID: row["metric_id"], ruleJSON: row["rule"],
             webhookURL: row["webhook_url"],
             paused: row["paused"], status: row["status"], streak: row["streak"], episode: row["episode"],
             lastSentMicroseconds: row["last_sent_us"], episodeSent: row["episode_sent"], createdMicroseconds: row["created_us"],
-            updatedMicroseconds: row["updated_us"])
+            updatedMicroseconds: row["updated_us"], revision: row["revision"], judgedMicroseconds: row["judged_us"])
     }
 }

@@ -99,6 +99,51 @@ enum SchemaMigrations {
                     """
             )
         }
+        migrator.registerMigration("v6-alert-outbox") { db in
+            try db.execute(
+                sql: """
+                    -- The detectors move a subscription's state only from the revision they read.
+                    ALTER TABLE subscription ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE subscription ADD COLUMN judged_us INTEGER;
+                    -- The outbox: one event per subscription, episode and kind, however many
+                    -- detectors saw it; dispatchers lease due events, one per subscription at a time.
+                    CREATE TABLE alert_event (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        subscription_id INTEGER NOT NULL REFERENCES subscription(id) ON DELETE CASCADE,
+                        episode INTEGER NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('alert.firing', 'alert.resolved')),
+                        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead', 'suppressed')),
+                        data TEXT NOT NULL,
+                        sample_us INTEGER NOT NULL,
+                        created_us INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_us INTEGER,
+                        retry_until_us INTEGER NOT NULL,
+                        lease_holder TEXT,
+                        lease_until_us INTEGER,
+                        delivered_us INTEGER,
+                        last_error TEXT,
+                        UNIQUE (subscription_id, episode, kind)
+                    );
+                    CREATE INDEX alert_event_pending ON alert_event (subscription_id, id) WHERE status = 'pending';
+                    CREATE INDEX alert_event_due ON alert_event (next_attempt_us) WHERE status = 'pending';
+                    -- Every attempt to deliver an event, kept for GET /subscriptions/{id}/deliveries.
+                    CREATE TABLE alert_delivery (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        event_id INTEGER NOT NULL REFERENCES alert_event(id) ON DELETE CASCADE,
+                        subscription_id INTEGER NOT NULL,
+                        attempted_us INTEGER NOT NULL,
+                        latency_us INTEGER NOT NULL,
+                        status_code INTEGER,
+                        error TEXT,
+                        outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'retry', 'dead', 'gone')),
+                        next_attempt_us INTEGER
+                    );
+                    CREATE INDEX alert_delivery_by_subscription ON alert_delivery (subscription_id, id);
+                    CREATE INDEX alert_delivery_by_event ON alert_delivery (event_id);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -1,4 +1,4 @@
-import AlertDelivery
+import Alerting
 import Foundation
 import Hummingbird
 import Logging

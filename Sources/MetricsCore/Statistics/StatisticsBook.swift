@@ -117,6 +117,12 @@ public struct StatisticsBook: Sendable {
         rankings[key] ?? RankingIndex()
     }
 
+    /// Every sample held for metric `id` (its longest window's), as of the last advance.
+    public func heldSamples(of id: Int64) -> SampleHistory? {
+        guard let slot = slotByID[id], let longest = windows.last else { return nil }
+        return series[slot].history(longest)
+    }
+
     public func statistics(of id: Int64, window: StatisticsWindow) -> WindowStatistics {
         slotByID[id].map { series[$0].statistics(window) } ?? .empty
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import AlertDelivery
+@testable import Alerting
 
 /// The guard on where webhooks may go: every special-purpose address refused, public ones let
 /// through, names judged by what they resolve to.
