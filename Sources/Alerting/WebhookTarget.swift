@@ -1,5 +1,7 @@
 import Foundation
+import NIOCore
 import NIOPosix
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -32,33 +34,72 @@ public struct WebhookTargetPolicy: Sendable {
 
     /// The URL, if webhooks may be sent to it.
     public func check(_ text: String) async throws(WebhookTargetError) -> URL {
+        try await approve(text).url
+    }
+
+    /// A URL webhooks may be sent to, with the address to connect to when its host is a name
+    /// that had to be resolved to be judged: connecting there, rather than resolving once more,
+    /// leaves DNS no moment to answer otherwise (rebinding).
+    public struct Approval: Sendable {
+        public let url: URL
+        public let host: String
+        public let pinnedAddress: IPAddress?
+    }
+
+    /// The URL and where to connect, if webhooks may be sent to it.
+    public func approve(_ text: String) async throws(WebhookTargetError) -> Approval {
         guard text.utf8.count <= 2_048, let url = URL(string: text), let scheme = url.scheme?.lowercased() else {
             throw .invalid("is not a URL")
         }
         guard scheme == "https" || scheme == "http" else { throw .invalid("must be an https:// (or http://) URL, not \(scheme):") }
         guard let host = url.host(percentEncoded: false), !host.isEmpty else { throw .invalid("has no host") }
         guard url.user == nil, url.password == nil else { throw .invalid("must not hold a user name or password") }
-        if allowPrivateTargets { return url }
-        let addresses: [IPAddress]
+        if allowPrivateTargets { return Approval(url: url, host: host, pinnedAddress: nil) }
         if let literal = IPAddress(host) {
-            addresses = [literal]
-        } else {
-            do {
-                addresses = try await resolve(host)
-            } catch {
-                throw .unresolvable(host)
-            }
+            guard literal.isPublic else { throw .privateAddress(host: host, address: literal.description) }
+            return Approval(url: url, host: host, pinnedAddress: nil)
         }
-        guard !addresses.isEmpty else { throw .unresolvable(host) }
+        let addresses: [IPAddress]
+        do {
+            addresses = try await resolve(host)
+        } catch {
+            throw .unresolvable(host)
+        }
+        guard let first = addresses.first else { throw .unresolvable(host) }
         if let refused = addresses.first(where: { !$0.isPublic }) {
             throw .privateAddress(host: host, address: refused.description)
         }
-        return url
+        return Approval(url: url, host: host, pinnedAddress: first)
     }
 
-    /// getaddrinfo on NIO's thread pool: it blocks, and must not hold up a task's thread.
+    /// How long a name may take to resolve: a resolver that hangs must not hold a delivery.
+    static let resolutionTimeout = TimeAmount.seconds(5)
+
+    /// getaddrinfo on NIO's thread pool: it blocks, and must not hold up a task's thread. Given
+    /// up after ``resolutionTimeout`` (the thread finishes on its own; nothing waits for it).
     private static let systemResolve: @Sendable (String) async throws -> [IPAddress] = { host in
-        try await NIOThreadPool.singleton.runIfActive {
+        let loop = MultiThreadedEventLoopGroup.singleton.any()
+        let answer = loop.makePromise(of: [IPAddress].self)
+        let settled = Mutex(false)
+        @Sendable func settle(_ result: Result<[IPAddress], any Error>) {
+            guard
+                settled.withLock({ done in
+                    defer { done = true }
+                    return !done
+                })
+            else { return }
+            answer.completeWith(result)
+        }
+        let timeout = loop.scheduleTask(in: resolutionTimeout) { settle(.failure(WebhookTargetError.unresolvable(host))) }
+        NIOThreadPool.singleton.runIfActive(eventLoop: loop) { try resolveNow(host) }.whenComplete { result in
+            timeout.cancel()
+            settle(result)
+        }
+        return try await answer.futureResult.get()
+    }
+
+    private static func resolveNow(_ host: String) throws -> [IPAddress] {
+        do {
             var hints = addrinfo()
             hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
             var list: UnsafeMutablePointer<addrinfo>?

@@ -73,6 +73,10 @@ struct JSONWriter {
         if let value { string(value) } else { raw("null") }
     }
 
+    mutating func optionalTimestamp(_ value: Timestamp?) {
+        if let value { timestamp(value.microsecondsSince1970) } else { raw("null") }
+    }
+
     mutating func timestamp(_ microseconds: Int64) {
         var writer = RFC3339Writer()
         write(maximumLength: RFC3339Writer.maximumLength + 2) { output in

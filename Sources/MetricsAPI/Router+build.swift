@@ -36,28 +36,33 @@ public func buildRouter(
     OperationsController(status: pollStatus, leases: leases, registry: telemetry).addRoutes(to: router)
     if let subscriptions {
         SubscriptionsController(
-            statistics: statistics, keys: subscriptions.keys, subscriptions: subscriptions.store, targets: subscriptions.targets,
-            now: subscriptions.now
+            statistics: statistics, keys: subscriptions.keys, subscriptions: subscriptions.store, outbox: subscriptions.outbox,
+            targets: subscriptions.targets, changed: subscriptions.changed, now: subscriptions.now
         ).addRoutes(to: router.group("subscriptions"))
     }
     router.get("openapi.json") { _, _ in JSONBody.response(bytes: OpenAPIDocument.json.utf8) }
     return router
 }
 
-/// What the subscription routes need: the store's keys and subscriptions, and where webhooks may go.
+/// What the subscription routes need: the store's keys, subscriptions and outbox, where webhooks
+/// may go, and the bell that tells this instance's detector a subscription changed.
 public struct SubscriptionRoutes: Sendable {
     public let keys: any APIKeyStore
     public let store: any SubscriptionStore
+    public let outbox: any AlertOutbox
     public let targets: WebhookTargetPolicy
+    public let changed: Doorbell
     public let now: @Sendable () -> Timestamp
 
     public init(
-        keys: any APIKeyStore, store: any SubscriptionStore, targets: WebhookTargetPolicy,
-        now: @escaping @Sendable () -> Timestamp = { .now }
+        keys: any APIKeyStore, store: any SubscriptionStore, outbox: any AlertOutbox, targets: WebhookTargetPolicy,
+        changed: Doorbell = Doorbell(), now: @escaping @Sendable () -> Timestamp = { .now }
     ) {
         self.keys = keys
         self.store = store
+        self.outbox = outbox
         self.targets = targets
+        self.changed = changed
         self.now = now
     }
 }

@@ -10,11 +10,17 @@ import MetricsStore
 /// exist. Bodies are read strictly: a malformed body, or an unknown field or wrong type outside the
 /// rule, is a 400 that names it; anything wrong inside the rule, an unknown metric or a webhook URL
 /// that may not be used is a 422 naming the field; a body over 64 KiB is a 413.
+///
+/// Each subscription's outbox shows under it: `GET /subscriptions/{id}/events` (what fired and
+/// resolved, with the figures that decided it), `GET /subscriptions/{id}/deliveries` (every
+/// attempt) and `POST /subscriptions/{id}/deliveries/{event}/retry` (send an event again).
 struct SubscriptionsController {
     let statistics: LiveStatistics
     let keys: any APIKeyStore
     let subscriptions: any SubscriptionStore
+    let outbox: any AlertOutbox
     let targets: WebhookTargetPolicy
+    let changed: Doorbell
     let now: @Sendable () -> Timestamp
 
     static let largestBody = 64 * 1_024
@@ -27,6 +33,9 @@ struct SubscriptionsController {
         group.get("{id}", use: show)
         group.patch("{id}", use: update)
         group.delete("{id}", use: delete)
+        group.get("{id}/events", use: events)
+        group.get("{id}/deliveries", use: deliveries)
+        group.post("{id}/deliveries/{event}/retry", use: retry)
     }
 
     @Sendable func create(_ request: Request, context: some RequestContext) async throws -> Response {
@@ -59,6 +68,7 @@ struct SubscriptionsController {
         let secret = WebhookSecret.generate()
         let subscription = try await subscriptions.createSubscription(
             SubscriptionDraft(owner: owner, metricID: metricID, rule: rule, webhookURL: url.absoluteString, secret: secret.text), at: now())
+        changed.ring()
         var response = JSONBody.response(SubscriptionBody(subscription: subscription, secret: secret.text), status: .created)
         response.headers[.location] = "/subscriptions/\(subscription.id)"
         return response
@@ -99,6 +109,7 @@ struct SubscriptionsController {
         guard let subscription = try await subscriptions.updateSubscription(id, of: owner, change, at: now()) else {
             throw Self.notFound(id)
         }
+        changed.ring()
         return JSONBody.response(SubscriptionBody(subscription: subscription, secret: nil))
     }
 
@@ -107,7 +118,45 @@ struct SubscriptionsController {
         _ = try QueryParameters(request, allowed: [])
         let id = try Self.id(context)
         guard try await subscriptions.deleteSubscription(id, of: owner) else { throw Self.notFound(id) }
+        changed.ring()
         return Response(status: .noContent)
+    }
+
+    @Sendable func events(_ request: Request, context: some RequestContext) async throws -> Response {
+        let owner = try await authenticate(request)
+        let (before, limit) = try Self.page(request)
+        let id = try Self.id(context)
+        guard let events = try await outbox.events(of: id, owner: owner, before: before, limit: limit) else { throw Self.notFound(id) }
+        return JSONBody.response(AlertEventListBody(events: events, isFull: events.count == limit))
+    }
+
+    @Sendable func deliveries(_ request: Request, context: some RequestContext) async throws -> Response {
+        let owner = try await authenticate(request)
+        let (before, limit) = try Self.page(request)
+        let id = try Self.id(context)
+        guard let attempts = try await outbox.deliveryAttempts(of: id, owner: owner, before: before, limit: limit) else {
+            throw Self.notFound(id)
+        }
+        return JSONBody.response(DeliveryListBody(attempts: attempts, isFull: attempts.count == limit))
+    }
+
+    @Sendable func retry(_ request: Request, context: some RequestContext) async throws -> Response {
+        let owner = try await authenticate(request)
+        _ = try QueryParameters(request, allowed: [])
+        let id = try Self.id(context)
+        let text = context.parameters.get("event") ?? ""
+        guard let event = Int64(text), event > 0 else {
+            throw APIError(.badRequest, "Invalid event ID: \"\(text)\". Must be a positive integer (GET /subscriptions/\(id)/events).")
+        }
+        switch try await outbox.redeliver(event: event, of: id, owner: owner, at: now()) {
+        case .scheduled(let scheduled):
+            return JSONBody.response(AlertEventBody(event: scheduled), status: .accepted)
+        case .inFlight:
+            throw APIError(.conflict, "Event \(event) is being delivered right now; see GET /subscriptions/\(id)/deliveries.")
+        case .notFound:
+            guard try await subscriptions.subscription(id, of: owner) != nil else { throw Self.notFound(id) }
+            throw APIError(.notFound, "Subscription \(id) has no event with ID \(event) (GET /subscriptions/\(id)/events lists them).")
+        }
     }
 
     // MARK: Reading requests
@@ -122,6 +171,13 @@ struct SubscriptionsController {
         else { throw refusal }
         guard let key = try await keys.activeKey(hash: secret.hash) else { throw refusal }
         return key.id
+    }
+
+    /// `?before=&limit=`: newest first, pages going back.
+    private static func page(_ request: Request) throws -> (before: Int64?, limit: Int) {
+        let query = try QueryParameters(request, allowed: ["before", "limit"])
+        let before = try query.integer("before", in: 1...Int.max).map(Int64.init)
+        return (before, try query.integer("limit", in: 1...largestPageSize) ?? defaultPageSize)
     }
 
     private func checkedTarget(_ text: String) async throws -> URL {
@@ -242,6 +298,122 @@ struct SubscriptionListBody: JSONBodyWritable {
         json.raw("],")
         json.key("next_after")
         if isFull, let last = subscriptions.last { json.integer(last.id) } else { json.raw("null") }
+        json.raw("}")
+    }
+}
+
+/// One outbox event: `{"id", "type", "episode", "status", "sample_time", "created_at", "attempts",
+/// "next_attempt_at", "delivered_at", "last_error", "data"}`, `data` as the webhook carries it.
+struct AlertEventBody: JSONBodyWritable {
+    let event: AlertEvent
+
+    func write(to json: inout JSONWriter) {
+        json.raw("{")
+        Self.fields(of: event, to: &json)
+        json.raw("}")
+    }
+
+    static func fields(of event: AlertEvent, to json: inout JSONWriter) {
+        json.key("id")
+        json.integer(event.id)
+        json.raw(",")
+        json.key("type")
+        json.string(event.kind.rawValue)
+        json.raw(",")
+        json.key("episode")
+        json.integer(event.episode)
+        json.raw(",")
+        json.key("status")
+        json.string(event.status.rawValue)
+        json.raw(",")
+        json.key("sample_time")
+        json.timestamp(event.sampleTime.microsecondsSince1970)
+        json.raw(",")
+        json.key("created_at")
+        json.timestamp(event.createdAt.microsecondsSince1970)
+        json.raw(",")
+        json.key("attempts")
+        json.integer(event.attempts)
+        json.raw(",")
+        json.key("next_attempt_at")
+        json.optionalTimestamp(event.nextAttemptAt)
+        json.raw(",")
+        json.key("delivered_at")
+        json.optionalTimestamp(event.deliveredAt)
+        json.raw(",")
+        json.key("last_error")
+        json.optionalString(event.lastError)
+        json.raw(",")
+        json.key("data")
+        json.json(event.data)
+    }
+}
+
+/// A page of a subscription's events, newest first; `next_before` is the `before` of the next
+/// page, `null` on the last one.
+struct AlertEventListBody: JSONBodyWritable {
+    let events: [AlertEvent]
+    let isFull: Bool
+
+    func write(to json: inout JSONWriter) {
+        json.raw("{")
+        json.key("events")
+        json.raw("[")
+        for (index, event) in events.enumerated() {
+            if index > 0 { json.raw(",") }
+            json.raw("{")
+            AlertEventBody.fields(of: event, to: &json)
+            json.raw("}")
+        }
+        json.raw("],")
+        json.key("next_before")
+        if isFull, let last = events.last { json.integer(last.id) } else { json.raw("null") }
+        json.raw("}")
+    }
+}
+
+/// A page of a subscription's delivery attempts, newest first: `{"id", "event_id", "attempted_at",
+/// "status_code", "latency_ms", "error", "outcome", "next_attempt_at"}` each.
+struct DeliveryListBody: JSONBodyWritable {
+    let attempts: [RecordedAttempt]
+    let isFull: Bool
+
+    func write(to json: inout JSONWriter) {
+        json.raw("{")
+        json.key("deliveries")
+        json.raw("[")
+        for (index, recorded) in attempts.enumerated() {
+            let attempt = recorded.attempt
+            if index > 0 { json.raw(",") }
+            json.raw("{")
+            json.key("id")
+            json.integer(recorded.id)
+            json.raw(",")
+            json.key("event_id")
+            json.integer(attempt.eventID)
+            json.raw(",")
+            json.key("attempted_at")
+            json.timestamp(attempt.attemptedAt.microsecondsSince1970)
+            json.raw(",")
+            json.key("status_code")
+            if let status = attempt.statusCode { json.integer(status) } else { json.raw("null") }
+            json.raw(",")
+            json.key("latency_ms")
+            json.float(Double(attempt.latencyMicroseconds) / 1_000)
+            json.raw(",")
+            json.key("error")
+            json.optionalString(attempt.error)
+            json.raw(",")
+            json.key("outcome")
+            json.string(attempt.outcome.name)
+            json.raw(",")
+            json.key("next_attempt_at")
+            if case .retry(let time) = attempt.outcome { json.timestamp(time.microsecondsSince1970) } else { json.raw("null") }
+            json.raw("}")
+        }
+        json.raw("],")
+        json.key("next_before")
+        if isFull, let last = attempts.last { json.integer(last.id) } else { json.raw("null") }
         json.raw("}")
     }
 }

@@ -23,6 +23,8 @@ public final class LiveStatistics: Sendable {
     }
 
     public let store: any MetricStore
+    /// Rings after every refresh that brought samples: the alert detector waits on it.
+    public let newSamples = Doorbell()
     private let now: @Sendable () -> Timestamp
     private let state = Mutex(State())
 
@@ -94,6 +96,7 @@ public final class LiveStatistics: Sendable {
             }
         }
         report.folding = clock.now - read
+        if report.samples > 0 { newSamples.ring() }
         return report
     }
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import Metrics
+import MetricsCore
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -146,7 +147,7 @@ public struct UpstreamHTTPClient: Sendable {
             return try await withThrowingTaskGroup(of: (Int, ByteBuffer, Duration?)?.self) { group in
                 group.addTask {
                     let response = try await client.execute(prepared, timeout: TimeAmount(allowed))
-                    let retryAfter = response.headers.first(name: "Retry-After").flatMap(Self.retryAfter(_:))
+                    let retryAfter = response.headers.first(name: "Retry-After").flatMap { RetryAfter.parse($0) }
                     let body = try await response.body.collect(upTo: Self.maximumBodyBytes)
                     return (Int(response.status.code), body, retryAfter)
                 }
@@ -180,27 +181,6 @@ public struct UpstreamHTTPClient: Sendable {
 
     private func count(_ outcome: String) {
         requests(("upstream", upstream), ("outcome", outcome)).increment()
-    }
-
-    /// Reads HTTP dates (RFC 9110's IMF-fixdate); a formatter is costly to make, and not safe to
-    /// share between threads without a lock.
-    private static let httpDate = Mutex<DateFormatter>(
-        {
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "en_US_POSIX")
-            formatter.timeZone = TimeZone(identifier: "GMT")
-            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-            return formatter
-        }())
-
-    /// `Retry-After` as seconds (`120`) or an HTTP date (`Wed, 21 Oct 2026 07:28:00 GMT`).
-    static func retryAfter(_ value: String) -> Duration? {
-        let text = value.trimmingCharacters(in: .whitespaces)
-        if let seconds = Double(text), seconds.isFinite, seconds >= 0 {
-            return .milliseconds(Int64(min(seconds, 86_400) * 1000))
-        }
-        guard let date = httpDate.withLock({ $0.date(from: text) }) else { return nil }
-        return .milliseconds(Int64(min(max(date.timeIntervalSinceNow, 0), 86_400) * 1000))
     }
 
     static func statusError(_ status: Int, _ body: some Collection<UInt8>) -> UpstreamError {

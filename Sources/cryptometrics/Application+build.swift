@@ -34,6 +34,20 @@ func buildApplication(
     } else {
         logger.info("polling is off (--no-poll): serving what other processes store in \(settings.database)")
     }
+    let subscriptions = subscriptionRoutes(store, settings)
+    if let subscriptions {
+        // Alerts: detected where the statistics are, delivered from the outbox by every instance.
+        let eventsRecorded = Doorbell()
+        services.append(
+            AlertDetectionService(
+                statistics: statistics, outbox: subscriptions.outbox, subscriptionsChanged: subscriptions.changed,
+                eventsRecorded: eventsRecorded, logger: logger))
+        services.append(
+            WebhookDispatcher(
+                outbox: subscriptions.outbox, targets: subscriptions.targets,
+                configuration: WebhookDispatcher.Configuration(timeout: .milliseconds(Int64(settings.alertsDeliveryTimeoutSeconds * 1000))),
+                newEvents: eventsRecorded, logger: logger))
+    }
     return Application(
         router: buildRouter(
             statistics: statistics,
@@ -41,7 +55,7 @@ func buildApplication(
             pollStatus: pollStatus,
             leases: store as? any TickerLeases,
             telemetry: telemetry,
-            subscriptions: subscriptionRoutes(store, settings)
+            subscriptions: subscriptions
         ),
         configuration: ApplicationConfiguration(
             address: .hostname(settings.host, port: settings.port),
@@ -143,7 +157,10 @@ struct StatisticsService: Service {
 
 /// The subscription routes over `store`, which keeps keys and subscriptions (every store does).
 private func subscriptionRoutes(_ store: any MetricStore, _ settings: Settings) -> SubscriptionRoutes? {
-    guard let keys = store as? any APIKeyStore, let subscriptions = store as? any SubscriptionStore else { return nil }
+    guard let keys = store as? any APIKeyStore, let subscriptions = store as? any SubscriptionStore,
+        let outbox = store as? any AlertOutbox
+    else { return nil }
     return SubscriptionRoutes(
-        keys: keys, store: subscriptions, targets: WebhookTargetPolicy(allowPrivateTargets: settings.alertsAllowPrivateTargets))
+        keys: keys, store: subscriptions, outbox: outbox,
+        targets: WebhookTargetPolicy(allowPrivateTargets: settings.alertsAllowPrivateTargets))
 }

@@ -82,6 +82,9 @@ extension Setting {
 
     static let alertsAllowPrivateTargets = value(
         "alerts.allow_private_targets", file: .bool, \.alertsAllowPrivateTargets, Parse.boolean)
+    static let alertsDeliveryTimeout = value(
+        "alerts.delivery_timeout_seconds", file: .number, \.alertsDeliveryTimeoutSeconds,
+        Parse.number(in: 0.1...60, "a number of seconds from 0.1 to 60"), describe: Self.seconds)
 
     /// Whole seconds without a fraction (`60`), others as they are (`0.5`).
     private static func seconds(_ value: Double) -> String {
@@ -92,7 +95,8 @@ extension Setting {
     /// in the order they are read. `tickers` comes last: it replaces a file's `markets`.
     static let all: [Setting] = [
         host, port, database, databasePoolSize, source, poll, pollInterval, metrics, logLevel, responseCache,
-        operationsPort, maximumQuoteAge, breakerFailureThreshold, breakerOpen, alertsAllowPrivateTargets, tickers,
+        operationsPort, maximumQuoteAge, breakerFailureThreshold, breakerOpen, alertsAllowPrivateTargets, alertsDeliveryTimeout,
+        tickers,
     ]
 
     /// One setting of each upstream, `upstreams.<name>.<key>`.

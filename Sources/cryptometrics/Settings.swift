@@ -55,6 +55,8 @@ struct Settings: Sendable {
     /// Whether webhooks may go to loopback and private addresses (`alerts.allow_private_targets`):
     /// off, so that a subscription cannot make the service call into its own network.
     var alertsAllowPrivateTargets = false
+    /// How long a webhook receiver has to answer before the attempt counts as failed.
+    var alertsDeliveryTimeoutSeconds = 10.0
 
     /// The original app's market list: 10 tickers, 20 metrics.
     static let defaultMarkets: [Market] = {

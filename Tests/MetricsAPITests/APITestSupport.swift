@@ -50,7 +50,8 @@ struct APIHarness {
         try await statistics.refresh()
         // Webhooks to 127.0.0.1 are allowed unless a test says otherwise: the receivers listen there.
         let subscriptions = SubscriptionRoutes(
-            keys: store, store: store, targets: WebhookTargetPolicy(allowPrivateTargets: allowPrivateTargets), now: { now })
+            keys: store, store: store, outbox: store, targets: WebhookTargetPolicy(allowPrivateTargets: allowPrivateTargets),
+            now: { now })
         let app = Application(
             router: buildRouter(statistics: statistics, pollStatus: pollStatus, leases: leases, subscriptions: subscriptions))
         try await app.test(.router) { client in try await body(client, statistics) }

@@ -74,13 +74,13 @@ import Testing
     }
 
     @Test func readsRetryAfterInBothForms() {
-        #expect(UpstreamHTTPClient.retryAfter("7") == .seconds(7))
-        #expect(UpstreamHTTPClient.retryAfter(" 0.5 ") == .milliseconds(500))
-        #expect(UpstreamHTTPClient.retryAfter("Thu, 01 Jan 1970 00:00:00 GMT") == .zero, "a date in the past means now")
-        let inAMinute = UpstreamHTTPClient.retryAfter(Self.httpDate(secondsFromNow: 60))
+        #expect(RetryAfter.parse("7") == .seconds(7))
+        #expect(RetryAfter.parse(" 0.5 ") == .milliseconds(500))
+        #expect(RetryAfter.parse("Thu, 01 Jan 1970 00:00:00 GMT") == .zero, "a date in the past means now")
+        let inAMinute = RetryAfter.parse(Self.httpDate(secondsFromNow: 60))
         #expect(inAMinute.map { $0 > .seconds(55) && $0 <= .seconds(60) } == true)
-        #expect(UpstreamHTTPClient.retryAfter("soon") == nil)
-        #expect(UpstreamHTTPClient.retryAfter("-3") == nil)
+        #expect(RetryAfter.parse("soon") == nil)
+        #expect(RetryAfter.parse("-3") == nil)
     }
 
     private static func httpDate(secondsFromNow: Double) -> String {

@@ -1,0 +1,298 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import MetricsCore
+import MetricsStore
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+
+/// Delivers the outbox's events as signed webhooks, in every instance, at least once.
+///
+/// It claims due events with a lease a little longer than one attempt can take, sends each as
+/// Standard Webhooks defines (`webhook-id`, `webhook-timestamp`, `webhook-signature`), and reports
+/// each attempt back; an instance that dies mid-attempt leaves its lease to run out, and another
+/// sends the event again. Deliveries run concurrently, at most one per subscription (the outbox
+/// hands out only a subscription's oldest event), each bounded by the timeout, so one slow
+/// receiver holds up only its own events.
+public struct WebhookDispatcher: Service {
+    public struct Configuration: Sendable {
+        /// How long a receiver has to answer.
+        public var timeout: Duration
+        /// Deliveries in flight at once, over every subscription.
+        public var concurrency: Int
+        /// How often the outbox is read when nothing rings: events recorded by other instances, and
+        /// retries falling due, are picked up within this.
+        public var pollInterval: Duration
+        /// How long finished attempts are gathered before they are reported in one transaction.
+        public var reportDelay: Duration
+
+        public init(
+            timeout: Duration = .seconds(10), concurrency: Int = 64, pollInterval: Duration = .milliseconds(500),
+            reportDelay: Duration = .milliseconds(20)
+        ) {
+            self.timeout = timeout
+            self.concurrency = concurrency
+            self.pollInterval = pollInterval
+            self.reportDelay = reportDelay
+        }
+
+        /// The lease on a claimed event: the attempt's timeout, plus time to resolve the host
+        /// and report back.
+        var lease: Duration { timeout + .seconds(5) + WebhookTargetPolicy.resolutionTimeout.duration }
+    }
+
+    private let outbox: any AlertOutbox
+    private let targets: WebhookTargetPolicy
+    private let configuration: Configuration
+    private let newEvents: Doorbell
+    private let client: HTTPClient
+    private let logger: Logger
+    private let now: @Sendable () -> Timestamp
+    private let schedule = DeliverySchedule()
+    /// Who holds a lease: this process, for as long as it runs.
+    let holder = "dispatcher-" + UUID().uuidString.lowercased()
+
+    /// - Parameter newEvents: rung by the detector when it records events, so that they go out
+    ///   at once rather than at the next poll.
+    public init(
+        outbox: any AlertOutbox, targets: WebhookTargetPolicy, configuration: Configuration = Configuration(), newEvents: Doorbell,
+        logger: Logger, now: @escaping @Sendable () -> Timestamp = { .now }
+    ) {
+        self.outbox = outbox
+        self.targets = targets
+        self.configuration = configuration
+        self.newEvents = newEvents
+        self.logger = logger
+        self.now = now
+        self.client = .webhooks
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await dispatch() }
+    }
+
+    private enum Step: Sendable {
+        case wake
+        case report
+        case attempted(DeliveryAttempt?)
+    }
+
+    /// Claims and delivers until cancelled.
+    func dispatch() async {
+        await withTaskGroup(of: Step.self) { group in
+            var inFlight = 0
+            var finished: [DeliveryAttempt] = []
+            var waking = false
+            var reporting = false
+            var failing = false
+            while !Task.isCancelled {
+                do {
+                    if !finished.isEmpty {
+                        try await outbox.complete(finished, holder: holder)
+                        finished.removeAll()
+                    }
+                    if inFlight < configuration.concurrency {
+                        let time = now()
+                        let claimed = try await outbox.claimEvents(
+                            limit: configuration.concurrency - inFlight, holder: holder, now: time,
+                            leaseUntil: time.adding(microseconds: configuration.lease.microseconds))
+                        for event in claimed {
+                            inFlight += 1
+                            group.addTask { .attempted(await deliver(event)) }
+                        }
+                    }
+                    if failing {
+                        logger.info("alerts: the outbox answers again")
+                        failing = false
+                    }
+                } catch {
+                    if !failing { logger.error("alerts: cannot read or write the outbox; deliveries wait: \(error)") }
+                    failing = true
+                }
+                if !waking {
+                    waking = true
+                    let wait = try? await sleepUntilDue()
+                    group.addTask { [newEvents] in
+                        await newEvents.wait(upTo: wait ?? .seconds(1))
+                        return .wake
+                    }
+                }
+                // Wait for the next thing to do: a ring or the poll, or finished attempts to report.
+                while let step = await group.next() {
+                    switch step {
+                    case .wake:
+                        waking = false
+                    case .report:
+                        reporting = false
+                    case .attempted(let attempt):
+                        inFlight -= 1
+                        if let attempt { finished.append(attempt) }
+                        if !reporting, !finished.isEmpty {
+                            reporting = true
+                            group.addTask { [delay = configuration.reportDelay] in
+                                try? await Task.sleep(for: delay)
+                                return .report
+                            }
+                        }
+                        continue
+                    }
+                    break
+                }
+                if Task.isCancelled { break }
+            }
+            group.cancelAll()
+            // Attempts that finished before the shutdown are reported; cancelled ones are not, and
+            // their events go out again when their leases run out.
+            while let step = await group.next() {
+                if case .attempted(let attempt?) = step { finished.append(attempt) }
+            }
+            if !finished.isEmpty { try? await outbox.complete(finished, holder: holder) }
+        }
+    }
+
+    /// How long until the next event falls due, within the poll interval.
+    private func sleepUntilDue() async throws -> Duration {
+        guard let due = try await outbox.nextDueTime() else { return configuration.pollInterval }
+        let wait = Duration.microseconds(max(due.microsecondsSince1970 - now().microsecondsSince1970, 0))
+        return min(wait, configuration.pollInterval)
+    }
+
+    /// One attempt; `nil` when cancelled by the shutdown.
+    func deliver(_ claimed: ClaimedEvent) async -> DeliveryAttempt? {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let attemptedAt = now()
+        let event = claimed.event
+        let answer: DeliverySchedule.Answer
+        var status: Int?
+        var failure: String?
+        do {
+            let approval = try await targets.approve(claimed.webhookURL)
+            let response = try await send(event, secret: claimed.secret, at: attemptedAt, to: approval)
+            status = response.status
+            if (200..<300).contains(response.status) {
+                answer = .success
+            } else if response.status == 410 {
+                answer = .gone
+                failure = "the receiver answered 410 Gone; the subscription is paused"
+            } else {
+                answer = .failure(retryAfter: response.retryAfter)
+                failure = "the receiver answered \(response.status)"
+            }
+        } catch let error as WebhookTargetError {
+            answer = .failure(retryAfter: nil)
+            failure = "webhook.url \(error)"
+        } catch is CancellationError {
+            return nil
+        } catch let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
+            if Task.isCancelled { return nil }
+            answer = .failure(retryAfter: nil)
+            failure = "no answer within \(configuration.timeout)"
+        } catch {
+            if Task.isCancelled { return nil }
+            answer = .failure(retryAfter: nil)
+            failure = "could not reach the receiver: \(error)"
+        }
+        let outcome = schedule.outcome(of: answer, attempt: event.attempts + 1, at: attemptedAt, retryUntil: claimed.retryUntil)
+        let latency = (clock.now - started).microseconds
+        if let failure {
+            logger.info(
+                "alerts: event \(event.id) of subscription \(event.subscriptionID) not delivered (\(failure)); \(outcome.description)")
+        }
+        return DeliveryAttempt(
+            eventID: event.id, attemptedAt: attemptedAt, latencyMicroseconds: latency, statusCode: status, error: failure, outcome: outcome)
+    }
+
+    private struct Answer {
+        let status: Int
+        let retryAfter: Duration?
+    }
+
+    /// POSTs the event's body, signed, to the approved target: to its pinned address when its host
+    /// is a name, with redirects not followed, within the timeout.
+    private func send(_ event: AlertEvent, secret: String, at time: Timestamp, to target: WebhookTargetPolicy.Approval) async throws
+        -> Answer
+    {
+        guard let secret = WebhookSecret(secret) else {
+            throw WebhookDeliveryError.unreadableSecret(subscription: event.subscriptionID)
+        }
+        let body = Array(event.body.utf8)
+        let timestamp = time.microsecondsSince1970 / 1_000_000
+        var request = HTTPClientRequest(url: target.url.absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "User-Agent", value: "cryptometrics-webhooks")
+        request.headers.add(name: "webhook-id", value: event.webhookID)
+        request.headers.add(name: "webhook-timestamp", value: String(timestamp))
+        request.headers.add(name: "webhook-signature", value: secret.signature(id: event.webhookID, timestamp: timestamp, body: body))
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let timeout = TimeAmount.microseconds(configuration.timeout.microseconds)
+        guard let pinned = target.pinnedAddress else {
+            return try await Self.execute(request, on: client, timeout: timeout)
+        }
+        // A client of its own that connects to the address judged, while TLS still checks the
+        // certificate against the URL's host.
+        var configuration = HTTPClient.Configuration.webhooks
+        configuration.dnsOverride = [target.host: pinned.description]
+        let pinnedClient = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        do {
+            let answer = try await Self.execute(request, on: pinnedClient, timeout: timeout)
+            try? await pinnedClient.shutdown()
+            return answer
+        } catch {
+            try? await pinnedClient.shutdown()
+            throw error
+        }
+    }
+
+    private static func execute(_ request: HTTPClientRequest, on client: HTTPClient, timeout: TimeAmount) async throws -> Answer {
+        let response = try await client.execute(request, timeout: timeout)
+        // The body says nothing we keep; read a little of it so the connection can be reused.
+        _ = try? await response.body.collect(upTo: 16 * 1024)
+        return Answer(
+            status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After").flatMap { RetryAfter.parse($0) })
+    }
+}
+
+enum WebhookDeliveryError: Error, CustomStringConvertible {
+    case unreadableSecret(subscription: Int64)
+
+    var description: String {
+        switch self {
+        case .unreadableSecret(let subscription): "subscription \(subscription)'s signing secret cannot be read"
+        }
+    }
+}
+
+extension DeliveryAttempt.Outcome: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .delivered: "delivered"
+        case .retry(let time): "retrying at \(time)"
+        case .dead: "no more retries: the event is dead"
+        case .gone: "the subscription is paused"
+        }
+    }
+}
+
+extension HTTPClient.Configuration {
+    /// Webhooks: redirects never followed (a receiver must not send us elsewhere, past the guard
+    /// on where we may go), and a pool that keeps connections to busy receivers.
+    static var webhooks: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.redirectConfiguration = .disallow
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 8)
+        return configuration
+    }
+}
+
+extension HTTPClient {
+    /// The client every delivery to an address given as such (or, where private targets are
+    /// allowed, to any host) shares; it lives as long as the process.
+    static let webhooks = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .webhooks)
+}
+
+extension TimeAmount {
+    var duration: Duration { .nanoseconds(nanoseconds) }
+}
