@@ -211,8 +211,8 @@ let package = Package(
         .testTarget(
             name: "cryptometricsTests",
             dependencies: [
-                "cryptometrics", "MetricsCore", "MetricsStore", "SQLiteStore", "PostgresStore", "QuoteSources", "FakeUpstream",
-                "TestSupport",
+                "cryptometrics", "Alerting", "MetricsCore", "MetricsStore", "SQLiteStore", "PostgresStore", "QuoteSources",
+                "FakeUpstream", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -37,9 +37,9 @@ public struct WebhookDispatcher: Service {
             self.reportDelay = reportDelay
         }
 
-        /// The lease on a claimed event: the attempt's timeout, plus time to resolve the host
-        /// and report back.
-        var lease: Duration { timeout + .seconds(5) + WebhookTargetPolicy.resolutionTimeout.duration }
+        /// The lease on a claimed event: the longest an attempt can take (resolving the host, then
+        /// the timeout), and time to report back.
+        var lease: Duration { WebhookTargetPolicy.resolutionTimeout.duration + timeout + .seconds(2) }
     }
 
     private let outbox: any AlertOutbox

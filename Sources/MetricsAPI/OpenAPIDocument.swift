@@ -8,7 +8,7 @@ public enum OpenAPIDocument {
           "openapi": "3.1.0",
           "info": {
             "title": "cryptometrics",
-            "version": "1.3.0",
+            "version": "1.4.0",
             "description": "Cryptocurrency price and volume metrics polled from exchanges, with history, volatility statistics and rankings over 1-hour, 24-hour and 7-day windows, kept ready as samples arrive. GET /metrics and GET /metrics/{id} are compatible with the original Flask app. Responses carry a strong ETag; send it back in If-None-Match for a 304."
           },
           "paths": {
@@ -249,6 +249,60 @@ public enum OpenAPIDocument {
                 }
               }
             },
+            "/subscriptions/{id}/events": {
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
+              "get": {
+                "operationId": "listSubscriptionEvents",
+                "summary": "What fired and resolved, newest first, with the figures that decided it and how its delivery stands.",
+                "security": [{"bearer": []}],
+                "parameters": [
+                  {"name": "before", "in": "query", "description": "Only ids below this: the previous page's next_before.", "schema": {"type": "integer", "minimum": 1}},
+                  {"name": "limit", "in": "query", "description": "At most this many (default 100).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
+                ],
+                "responses": {
+                  "200": {"description": "A page.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventList"}}}},
+                  "400": {"$ref": "#/components/responses/BadRequest"},
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "404": {"$ref": "#/components/responses/NoSubscription"}
+                }
+              }
+            },
+            "/subscriptions/{id}/deliveries": {
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
+              "get": {
+                "operationId": "listSubscriptionDeliveries",
+                "summary": "Every attempt to deliver the subscription's events, newest first: when, the receiver's status, how long it took, what went wrong.",
+                "security": [{"bearer": []}],
+                "parameters": [
+                  {"name": "before", "in": "query", "description": "Only ids below this: the previous page's next_before.", "schema": {"type": "integer", "minimum": 1}},
+                  {"name": "limit", "in": "query", "description": "At most this many (default 100).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
+                ],
+                "responses": {
+                  "200": {"description": "A page.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DeliveryList"}}}},
+                  "400": {"$ref": "#/components/responses/BadRequest"},
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "404": {"$ref": "#/components/responses/NoSubscription"}
+                }
+              }
+            },
+            "/subscriptions/{id}/deliveries/{event}/retry": {
+              "parameters": [
+                {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}},
+                {"name": "event", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}
+              ],
+              "post": {
+                "operationId": "redeliverEvent",
+                "summary": "Send an event again, now, with a fresh day of retries: a dead one, a delivered one, or one waiting for its next retry.",
+                "security": [{"bearer": []}],
+                "responses": {
+                  "202": {"description": "Scheduled: the event as it is now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Event"}}}},
+                  "400": {"$ref": "#/components/responses/BadRequest"},
+                  "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "404": {"description": "The caller has no such subscription, or it no such event.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                  "409": {"description": "The event is being delivered right now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+                }
+              }
+            },
             "/openapi.json": {
               "get": {
                 "operationId": "openAPIDocument",
@@ -380,6 +434,72 @@ public enum OpenAPIDocument {
                   "next_after": {"type": ["integer", "null"], "description": "The after of the next page; null on the last."}
                 },
                 "required": ["subscriptions", "next_after"],
+                "additionalProperties": false
+              },
+              "Event": {
+                "type": "object",
+                "description": "An alert event in the outbox. Its webhook's body is {\"type\", \"timestamp\" (created_at), \"data\"}; its webhook-id header is evt_ and the id.",
+                "properties": {
+                  "id": {"type": "integer", "minimum": 1},
+                  "type": {"enum": ["alert.firing", "alert.resolved"]},
+                  "episode": {"type": "integer", "minimum": 1, "description": "Which firing of the subscription: its resolution has the same."},
+                  "status": {"enum": ["pending", "delivered", "dead", "suppressed"], "description": "suppressed: within the cooldown of the last firing sent, so not sent."},
+                  "sample_time": {"type": "string", "format": "date-time"},
+                  "created_at": {"type": "string", "format": "date-time"},
+                  "attempts": {"type": "integer", "minimum": 0},
+                  "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+                  "delivered_at": {"type": ["string", "null"], "format": "date-time"},
+                  "last_error": {"type": ["string", "null"]},
+                  "data": {"$ref": "#/components/schemas/EventData"}
+                },
+                "required": ["id", "type", "episode", "status", "sample_time", "created_at", "attempts", "next_attempt_at", "delivered_at", "last_error", "data"],
+                "additionalProperties": false
+              },
+              "EventData": {
+                "type": "object",
+                "description": "What the webhook carries: the subscription, the metric, the rule, the value judged and, for the deviation rule, the window's m, D and sample count, for the change rule its reference value and the change in percent.",
+                "properties": {
+                  "subscription_id": {"type": "integer"}, "episode": {"type": "integer"}, "metric_id": {"type": "integer"},
+                  "ticker": {"type": "string"}, "metric_type": {"$ref": "#/components/schemas/MetricType"},
+                  "rule": {"$ref": "#/components/schemas/Rule"}, "value": {"type": "number"},
+                  "m": {"type": "number"}, "D": {"type": "number", "minimum": 0}, "samples": {"type": "integer", "minimum": 0},
+                  "reference": {"type": "number"}, "change_percent": {"type": "number"},
+                  "sample_time": {"type": "string", "format": "date-time"}
+                },
+                "required": ["subscription_id", "episode", "metric_id", "ticker", "metric_type", "rule", "value", "sample_time"],
+                "additionalProperties": false
+              },
+              "EventList": {
+                "type": "object",
+                "properties": {
+                  "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
+                  "next_before": {"type": ["integer", "null"], "description": "The before of the next page; null on the last."}
+                },
+                "required": ["events", "next_before"],
+                "additionalProperties": false
+              },
+              "Delivery": {
+                "type": "object",
+                "properties": {
+                  "id": {"type": "integer", "minimum": 1},
+                  "event_id": {"type": "integer", "minimum": 1},
+                  "attempted_at": {"type": "string", "format": "date-time"},
+                  "status_code": {"type": ["integer", "null"], "description": "The receiver's answer; null when it gave none (a timeout, a refused connection)."},
+                  "latency_ms": {"type": "number", "minimum": 0},
+                  "error": {"type": ["string", "null"]},
+                  "outcome": {"enum": ["delivered", "retry", "dead", "gone"], "description": "gone: the receiver answered 410 and the subscription was paused."},
+                  "next_attempt_at": {"type": ["string", "null"], "format": "date-time"}
+                },
+                "required": ["id", "event_id", "attempted_at", "status_code", "latency_ms", "error", "outcome", "next_attempt_at"],
+                "additionalProperties": false
+              },
+              "DeliveryList": {
+                "type": "object",
+                "properties": {
+                  "deliveries": {"type": "array", "items": {"$ref": "#/components/schemas/Delivery"}},
+                  "next_before": {"type": ["integer", "null"], "description": "The before of the next page; null on the last."}
+                },
+                "required": ["deliveries", "next_before"],
                 "additionalProperties": false
               },
               "MetricType": {"type": "string", "enum": ["price", "volume"]},

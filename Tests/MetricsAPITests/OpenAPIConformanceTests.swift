@@ -6,6 +6,8 @@ import MetricsCore
 import MetricsStore
 import Testing
 
+@testable import Alerting
+
 /// Keeps `/openapi.json` true: real responses of every route, success and error, must validate
 /// against the schema the document gives for that path and status.
 @Suite struct OpenAPIConformanceTests {
@@ -127,22 +129,91 @@ import Testing
                 DocumentedRequest(.delete, "/subscriptions/99", "/subscriptions/{id}", nil, 404, true),
             ]
             try await api.test { client in
-                for request in requests {
-                    var headers: HTTPFields = [:]
-                    if request.key { headers[.authorization] = "Bearer \(key.text)" }
-                    let response = try await client.execute(
-                        uri: request.uri, method: request.method, headers: headers, body: request.body.map { ByteBuffer(string: $0) })
-                    #expect(Int(response.status.code) == request.status, "\(request.method) \(request.uri): \(response.text)")
-                    let method = request.method.rawValue.lowercased()
-                    let documented = try #require(
-                        schema(request.path, request.status, method: method), "\(method) \(request.path) \(request.status) is documented")
-                    let problems = validator.violations(of: try response.json, against: documented)
-                    #expect(problems.isEmpty, "\(request.method) \(request.uri): \(problems)")
-                }
+                try await check(requests, key: key, client: client, validator: validator)
                 let deleted = try await client.execute(
                     uri: "/subscriptions/1", method: .delete, headers: [.authorization: "Bearer \(key.text)"])
                 #expect(deleted.status == .noContent)
                 #expect(document["paths"]?["/subscriptions/{id}"]?["delete"]?["responses"]?["204"] != nil)
+            }
+        }
+    }
+
+    /// Sends each request, and holds its answer to the status and the schema the document gives.
+    private func check(
+        _ requests: [DocumentedRequest], key: APIKeySecret, client: some TestClientProtocol, validator: SchemaValidator
+    ) async throws {
+        for request in requests {
+            var headers: HTTPFields = [:]
+            if request.key { headers[.authorization] = "Bearer \(key.text)" }
+            let response = try await client.execute(
+                uri: request.uri, method: request.method, headers: headers, body: request.body.map { ByteBuffer(string: $0) })
+            #expect(Int(response.status.code) == request.status, "\(request.method) \(request.uri): \(response.text)")
+            let method = request.method.rawValue.lowercased()
+            let documented = try #require(
+                schema(request.path, request.status, method: method), "\(method) \(request.path) \(request.status) is documented")
+            let problems = validator.violations(of: try response.json, against: documented)
+            #expect(problems.isEmpty, "\(request.method) \(request.uri): \(problems)")
+        }
+    }
+
+    /// A subscription's events and deliveries, and sending one again, against the document.
+    @Test func everyOutboxResponseMatchesItsSchema() async throws {
+        try await APIHarness.with { api in
+            try await api.store("KRAKEN:BTCUSD", .price, [1, 2.5, 3])
+            let key = APIKeySecret.generate()
+            let owner = try await api.store.createKey(name: "docs", hash: key.hash, at: APIHarness.now).id
+            let metric = try #require(try await api.store.metrics().first)
+            let rule = try AlertRule(.deviation(k: 3, window: .oneHour, minSamples: 2))
+            let subscription = try await api.store.createSubscription(
+                SubscriptionDraft(owner: owner, metricID: metric.id, rule: rule, webhookURL: "http://127.0.0.1:9/", secret: "whsec_x"),
+                at: APIHarness.now)
+            let now = APIHarness.now
+            let judgement = AlertJudgement(holds: true, value: 3, mean: 1.75, deviation: 0.75, samples: 2)
+            let data = AlertEventData(subscription: subscription, metric: metric, episode: 1, judgement: judgement, sampleTime: now).json
+            let state = AlertState(status: .firing, streak: 0, episode: 1, lastSent: now, episodeSent: true)
+            _ = try await api.store.advance(
+                AlertAdvance(
+                    subscriptionID: subscription.id, expectedRevision: 0, state: state, judgedThrough: now,
+                    events: [NewAlertEvent(kind: .firing, episode: 1, isSent: true, sampleTime: now, data: data)], at: now))
+            let claimed = try await api.store.claimEvents(limit: 1, holder: "docs", now: now, leaseUntil: now.adding(seconds: 30))
+            try await api.store.complete(
+                [
+                    DeliveryAttempt(
+                        eventID: claimed[0].event.id, attemptedAt: now, latencyMicroseconds: 1_234, statusCode: 503,
+                        error: "the receiver answered 503", outcome: .retry(at: now.adding(seconds: 4)))
+                ], holder: "docs")
+            let validator = SchemaValidator(document: document)
+            let events = "/subscriptions/{id}/events"
+            let deliveries = "/subscriptions/{id}/deliveries"
+            let retry = "/subscriptions/{id}/deliveries/{event}/retry"
+            let requests: [DocumentedRequest] = [
+                DocumentedRequest(.get, "/subscriptions/1/events", events, nil, 200, true),
+                DocumentedRequest(.get, "/subscriptions/1/events?limit=1&before=5", events, nil, 200, true),
+                DocumentedRequest(.get, "/subscriptions/1/events?before=x", events, nil, 400, true),
+                DocumentedRequest(.get, "/subscriptions/99/events", events, nil, 404, true),
+                DocumentedRequest(.get, "/subscriptions/1/events", events, nil, 401, false),
+                DocumentedRequest(.get, "/subscriptions/1/deliveries", deliveries, nil, 200, true),
+                DocumentedRequest(.get, "/subscriptions/1/deliveries?limit=1001", deliveries, nil, 400, true),
+                DocumentedRequest(.get, "/subscriptions/99/deliveries", deliveries, nil, 404, true),
+                DocumentedRequest(.post, "/subscriptions/1/deliveries/1/retry", retry, nil, 202, true),
+                DocumentedRequest(.post, "/subscriptions/1/deliveries/7/retry", retry, nil, 404, true),
+                DocumentedRequest(.post, "/subscriptions/1/deliveries/x/retry", retry, nil, 400, true),
+                DocumentedRequest(.post, "/subscriptions/99/deliveries/1/retry", retry, nil, 404, true),
+                DocumentedRequest(.post, "/subscriptions/1/deliveries/1/retry", retry, nil, 401, false),
+            ]
+            try await api.test { client in
+                try await check(requests, key: key, client: client, validator: validator)
+                // Held by a dispatcher: not sent again until it lets go.
+                _ = try await api.store.claimEvents(limit: 1, holder: "docs", now: now, leaseUntil: now.adding(seconds: 30))
+                try await check(
+                    [DocumentedRequest(.post, "/subscriptions/1/deliveries/1/retry", retry, nil, 409, true)], key: key, client: client,
+                    validator: validator)
+                let listed = try await client.execute(
+                    uri: "/subscriptions/1/events", method: .get, headers: [.authorization: "Bearer \(key.text)"])
+                let event = try #require(try listed.json["events"]?[0])
+                #expect(event["type"]?.string == "alert.firing" && event["status"]?.string == "pending" && event["attempts"]?.double == 1)
+                #expect(event["data"]?["m"]?.double == 1.75 && event["data"]?["D"]?.double == 0.75)
+                #expect(event["last_error"]?.string == "the receiver answered 503")
             }
         }
     }
