@@ -95,7 +95,8 @@ public struct AlertDetector: Sendable {
                 return (step.metric, input, nil, input == nil ? nil : book.metric(step.metric))
             }
         }
-        var advances: [(advance: AlertAdvance, verdicts: [(time: Timestamp, judgement: AlertJudgement)])] = []
+        var advances: [(metric: Int64, advance: AlertAdvance, verdicts: [(time: Timestamp, judgement: AlertJudgement)])] = []
+        let previouslyJudged = judgedThrough
         let time = now()
         for (metricID, input, newest, metric) in inputs {
             guard let input, let metric else {
@@ -108,11 +109,18 @@ public struct AlertDetector: Sendable {
             judgedThrough[metricID] = input.timestamps.last
             for (id, judgements) in zip(ids, verdicts) {
                 let subscription = watched[id]!
-                let timed = zip(input.timestamps, judgements).map { (Timestamp(microsecondsSince1970: $0), $1) }
+                // Samples another instance has judged for this subscription already are not judged
+                // again: its stored state holds them (read at a reload, or at a conflict).
+                let judged = subscription.judgedThrough?.microsecondsSince1970 ?? .min
+                let timed = zip(input.timestamps, judgements).filter { $0.0 > judged }.map {
+                    (Timestamp(microsecondsSince1970: $0), $1)
+                }
+                guard !timed.isEmpty else { continue }
                 let (state, events) = Self.observe(timed, from: subscription.state, of: subscription, metric: metric)
                 guard state != subscription.state else { continue }
                 advances.append(
                     (
+                        metricID,
                         AlertAdvance(
                             subscriptionID: id, expectedRevision: subscription.revision, state: state, judgedThrough: timed.last!.0,
                             events: events, at: time),
@@ -121,8 +129,21 @@ public struct AlertDetector: Sendable {
             }
         }
         report.judging = clock.now - started
-        for (advance, verdicts) in advances {
-            try await store(advance, verdicts: verdicts, report: &report)
+        var stored = 0
+        do {
+            for (_, advance, verdicts) in advances {
+                try await store(advance, verdicts: verdicts, report: &report)
+                stored += 1
+            }
+        } catch {
+            // What was not stored is judged again at the next call: its metrics go back to where
+            // they were, their windows to be built afresh from the book. Subscriptions whose
+            // advance was stored skip those samples (their judgedThrough is past them).
+            for metric in Set(advances[stored...].map(\.metric)) {
+                judgedThrough[metric] = previouslyJudged[metric]
+                judge.release(metric, keepingFor: [])
+            }
+            throw error
         }
         return report
     }

@@ -16,8 +16,12 @@ public struct DeliverySchedule: Sendable {
         case success
         /// 410 Gone: the receiver asks never to be called again.
         case gone
-        /// Any other failure; `retryAfter` when the receiver said how long to wait.
+        /// A failure worth another try (no answer, 408, 429, 5xx); `retryAfter` when the receiver
+        /// said how long to wait.
         case failure(retryAfter: Duration?)
+        /// An answer that another try would not change (a redirect, which is not followed, or a
+        /// client error such as 400 or 404): the event is dead, and can be sent again by hand.
+        case rejected
     }
 
     public init() {}
@@ -30,6 +34,7 @@ public struct DeliverySchedule: Sendable {
         switch answer {
         case .success: return .delivered
         case .gone: return .gone
+        case .rejected: return .dead
         case .failure(let retryAfter):
             let wait: Int64
             if let retryAfter {
@@ -40,7 +45,9 @@ public struct DeliverySchedule: Sendable {
                 wait = Int64((Double(backoff) * random(0.5...1)).rounded())
             }
             let next = now.adding(microseconds: wait)
-            return next <= retryUntil ? .retry(at: next) : .dead
+            if next <= retryUntil { return .retry(at: next) }
+            // A wait past the end of the day of retries: one last try as it ends.
+            return now < retryUntil ? .retry(at: retryUntil) : .dead
         }
     }
 }

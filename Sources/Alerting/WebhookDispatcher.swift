@@ -6,6 +6,7 @@ import MetricsStore
 import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
+import Synchronization
 
 /// Delivers the outbox's events as signed webhooks, in every instance, at least once.
 ///
@@ -50,7 +51,7 @@ public struct WebhookDispatcher: Service {
     private let logger: Logger
     private let now: @Sendable () -> Timestamp
     private let schedule = DeliverySchedule()
-    /// Who holds a lease: this process, for as long as it runs.
+    /// This dispatcher, in the name of each lease it takes.
     let holder = "dispatcher-" + UUID().uuidString.lowercased()
 
     /// - Parameter newEvents: rung by the detector when it records events, so that they go out
@@ -68,38 +69,60 @@ public struct WebhookDispatcher: Service {
         self.client = .webhooks
     }
 
+    /// Delivers until the service shuts down. A graceful shutdown claims nothing more and gives
+    /// the attempts under way a second to finish (the process has two to stop); those that do not
+    /// are abandoned and their events released, for another instance to send at once.
     public func run() async throws {
-        await cancelWhenGracefulShutdown { await dispatch() }
+        let stopping = Doorbell()
+        await withGracefulShutdownHandler {
+            await dispatch(until: stopping)
+        } onGracefulShutdown: {
+            stopping.ring()
+            newEvents.ring()
+        }
     }
+
+    /// How long attempts under way may go on after a graceful shutdown began.
+    static var shutdownGrace: Duration { .seconds(1) }
 
     private enum Step: Sendable {
         case wake
         case report
-        case attempted(DeliveryAttempt?)
+        case grace
+        case attempted(event: Int64, lease: String, DeliveryAttempt?)
     }
 
-    /// Claims and delivers until cancelled.
-    func dispatch() async {
+    /// Claims and delivers until `stopping` rings (a graceful stop) or the task is cancelled (an
+    /// abrupt one, which reports nothing more and leaves its leases to run out, as a crash would).
+    func dispatch(until stopping: Doorbell = Doorbell()) async {
         await withTaskGroup(of: Step.self) { group in
-            var inFlight = 0
-            var finished: [DeliveryAttempt] = []
+            /// Events under way, and the lease each was claimed under.
+            var inFlight: [Int64: String] = [:]
+            var finished: [String: [DeliveryAttempt]] = [:]
+            var claims = 0
             var waking = false
             var reporting = false
             var failing = false
-            while !Task.isCancelled {
+            var stopped = false
+            while !Task.isCancelled, !stopped {
+                stopped = stopping.take()
                 do {
-                    if !finished.isEmpty {
-                        try await outbox.complete(finished, holder: holder)
-                        finished.removeAll()
+                    for (lease, attempts) in finished {
+                        try await outbox.complete(attempts, holder: lease)
+                        finished[lease] = nil
                     }
-                    if inFlight < configuration.concurrency {
+                    if !stopped, inFlight.count < configuration.concurrency {
                         let time = now()
+                        // A lease of its own for each claim: a report that comes after its lease
+                        // ran out, and the event was claimed again, moves nothing.
+                        claims += 1
+                        let lease = "\(holder)/\(claims)"
                         let claimed = try await outbox.claimEvents(
-                            limit: configuration.concurrency - inFlight, holder: holder, now: time,
+                            limit: configuration.concurrency - inFlight.count, holder: lease, now: time,
                             leaseUntil: time.adding(microseconds: configuration.lease.microseconds))
                         for event in claimed {
-                            inFlight += 1
-                            group.addTask { .attempted(await deliver(event)) }
+                            inFlight[event.event.id] = lease
+                            group.addTask { .attempted(event: event.event.id, lease: lease, await deliver(event)) }
                         }
                     }
                     if failing {
@@ -110,11 +133,15 @@ public struct WebhookDispatcher: Service {
                     if !failing { logger.error("alerts: cannot read or write the outbox; deliveries wait: \(error)") }
                     failing = true
                 }
+                if stopped { break }
                 if !waking {
                     waking = true
-                    let wait = try? await sleepUntilDue()
+                    // At full concurrency only a finished attempt makes room: poll no faster.
+                    let wait =
+                        inFlight.count >= configuration.concurrency
+                        ? configuration.pollInterval : ((try? await sleepUntilDue()) ?? configuration.pollInterval)
                     group.addTask { [newEvents] in
-                        await newEvents.wait(upTo: wait ?? .seconds(1))
+                        await newEvents.wait(upTo: max(wait, .milliseconds(10)))
                         return .wake
                     }
                 }
@@ -125,9 +152,11 @@ public struct WebhookDispatcher: Service {
                         waking = false
                     case .report:
                         reporting = false
-                    case .attempted(let attempt):
-                        inFlight -= 1
-                        if let attempt { finished.append(attempt) }
+                    case .grace:
+                        continue
+                    case .attempted(let event, let lease, let attempt):
+                        inFlight[event] = nil
+                        if let attempt { finished[lease, default: []].append(attempt) }
                         if !reporting, !finished.isEmpty {
                             reporting = true
                             group.addTask { [delay = configuration.reportDelay] in
@@ -139,15 +168,38 @@ public struct WebhookDispatcher: Service {
                     }
                     break
                 }
-                if Task.isCancelled { break }
+            }
+            if stopped, !Task.isCancelled {
+                // Graceful: a second for the attempts under way, then they are abandoned.
+                group.addTask {
+                    try? await Task.sleep(for: Self.shutdownGrace)
+                    return .grace
+                }
+                while !inFlight.isEmpty, let step = await group.next() {
+                    switch step {
+                    case .attempted(let event, let lease, let attempt?):
+                        inFlight[event] = nil
+                        finished[lease, default: []].append(attempt)
+                    case .attempted:
+                        // Cancelled: abandoned, and released below.
+                        continue
+                    case .grace:
+                        group.cancelAll()
+                    case .wake, .report:
+                        continue
+                    }
+                }
             }
             group.cancelAll()
-            // Attempts that finished before the shutdown are reported; cancelled ones are not, and
-            // their events go out again when their leases run out.
             while let step = await group.next() {
-                if case .attempted(let attempt?) = step { finished.append(attempt) }
+                if case .attempted(let event, let lease, let attempt?) = step {
+                    inFlight[event] = nil
+                    finished[lease, default: []].append(attempt)
+                }
             }
-            if !finished.isEmpty { try? await outbox.complete(finished, holder: holder) }
+            guard !Task.isCancelled else { return }
+            for (lease, attempts) in finished { try? await outbox.complete(attempts, holder: lease) }
+            for (event, lease) in inFlight { try? await outbox.release(event: event, holder: lease) }
         }
     }
 
@@ -171,16 +223,22 @@ public struct WebhookDispatcher: Service {
             let approval = try await targets.approve(claimed.webhookURL)
             let response = try await send(event, secret: claimed.secret, at: attemptedAt, to: approval)
             status = response.status
-            if (200..<300).contains(response.status) {
+            switch response.status {
+            case 200..<300:
                 answer = .success
-            } else if response.status == 410 {
+            case 410:
                 answer = .gone
                 failure = "the receiver answered 410 Gone; the subscription is paused"
-            } else {
+            case 408, 429, 500...:
                 answer = .failure(retryAfter: response.retryAfter)
                 failure = "the receiver answered \(response.status)"
+            default:
+                // A redirect (not followed) or a client error: sending the same again will not help.
+                answer = .rejected
+                failure = "the receiver answered \(response.status), which is not retried"
             }
         } catch let error as WebhookTargetError {
+            if Task.isCancelled { return nil }
             answer = .failure(retryAfter: nil)
             failure = "webhook.url \(error)"
         } catch is CancellationError {
@@ -204,9 +262,14 @@ public struct WebhookDispatcher: Service {
             eventID: event.id, attemptedAt: attemptedAt, latencyMicroseconds: latency, statusCode: status, error: failure, outcome: outcome)
     }
 
-    private struct Answer {
+    private struct Answer: Sendable {
         let status: Int
         let retryAfter: Duration?
+    }
+
+    /// The status of an answer whose body is still coming.
+    private final class ArrivedHead: Sendable {
+        let answer = Mutex<Answer?>(nil)
     }
 
     /// POSTs the event's body, signed, to the approved target: to its pinned address when its host
@@ -227,7 +290,7 @@ public struct WebhookDispatcher: Service {
         request.headers.add(name: "webhook-timestamp", value: String(timestamp))
         request.headers.add(name: "webhook-signature", value: secret.signature(id: event.webhookID, timestamp: timestamp, body: body))
         request.body = .bytes(ByteBuffer(bytes: body))
-        let timeout = TimeAmount.microseconds(configuration.timeout.microseconds)
+        let timeout = configuration.timeout
         guard let pinned = target.pinnedAddress else {
             return try await Self.execute(request, on: client, timeout: timeout)
         }
@@ -246,12 +309,35 @@ public struct WebhookDispatcher: Service {
         }
     }
 
-    private static func execute(_ request: HTTPClientRequest, on client: HTTPClient, timeout: TimeAmount) async throws -> Answer {
-        let response = try await client.execute(request, timeout: timeout)
-        // The body says nothing we keep; read a little of it so the connection can be reused.
-        _ = try? await response.body.collect(upTo: 16 * 1024)
-        return Answer(
-            status: Int(response.status.code), retryAfter: response.headers.first(name: "Retry-After").flatMap { RetryAfter.parse($0) })
+    /// The exchange, body included, within `timeout`: AsyncHTTPClient's deadline ends with the
+    /// response's head, and a receiver that sends its status and then dribbles the body must not
+    /// hold the attempt past its lease. The status counts once it has arrived.
+    private static func execute(_ request: HTTPClientRequest, on client: HTTPClient, timeout: Duration) async throws -> Answer {
+        let head = ArrivedHead()
+        return try await withThrowingTaskGroup(of: Answer?.self) { group in
+            group.addTask {
+                let response = try await client.execute(request, timeout: .microseconds(timeout.microseconds))
+                let answer = Answer(
+                    status: Int(response.status.code),
+                    retryAfter: response.headers.first(name: "Retry-After").flatMap { RetryAfter.parse($0) })
+                head.answer.withLock { $0 = answer }
+                // The body says nothing we keep; reading a little of it lets the connection be reused.
+                var left = 16 * 1_024
+                for try await part in response.body {
+                    left -= part.readableBytes
+                    if left <= 0 { break }
+                }
+                return answer
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = try await group.next()!
+            group.cancelAll()
+            if let answer = first ?? head.answer.withLock({ $0 }) { return answer }
+            throw HTTPClientError.deadlineExceeded
+        }
     }
 }
 

@@ -75,7 +75,17 @@ public struct WebhookTargetPolicy: Sendable {
     /// How long a name may take to resolve: a resolver that hangs must not hold a delivery.
     static let resolutionTimeout = TimeAmount.seconds(5)
 
-    /// getaddrinfo on NIO's thread pool: it blocks, and must not hold up a task's thread. Given
+    /// Threads for getaddrinfo alone: a name whose servers never answer holds a thread until the
+    /// system resolver gives up, and must not take the threads the rest of the process's blocking
+    /// work (NIO's shared pool: file I/O) needs. Sixteen hung names at once still stall the
+    /// others' lookups, each of which then fails after ``resolutionTimeout`` and is retried.
+    private static let resolvers: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 16)
+        pool.start()
+        return pool
+    }()
+
+    /// getaddrinfo on its own threads: it blocks, and must not hold up a task's thread. Given
     /// up after ``resolutionTimeout`` (the thread finishes on its own; nothing waits for it).
     private static let systemResolve: @Sendable (String) async throws -> [IPAddress] = { host in
         let loop = MultiThreadedEventLoopGroup.singleton.any()
@@ -91,7 +101,7 @@ public struct WebhookTargetPolicy: Sendable {
             answer.completeWith(result)
         }
         let timeout = loop.scheduleTask(in: resolutionTimeout) { settle(.failure(WebhookTargetError.unresolvable(host))) }
-        NIOThreadPool.singleton.runIfActive(eventLoop: loop) { try resolveNow(host) }.whenComplete { result in
+        resolvers.runIfActive(eventLoop: loop) { try resolveNow(host) }.whenComplete { result in
             timeout.cancel()
             settle(result)
         }

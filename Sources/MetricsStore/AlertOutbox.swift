@@ -19,12 +19,18 @@ public protocol AlertOutbox: Sendable {
 
     /// Leases up to `limit` events that are due at `now` to `holder` until `leaseUntil`: for each
     /// subscription, only its oldest undelivered event, and only when no dispatcher holds it, so
-    /// that a subscription's events go out one at a time and in order.
+    /// that a subscription's events go out one at a time and in order. An event's day of retries
+    /// starts at its first claim, not when it was recorded: events queued behind a failing one
+    /// get their own day.
     func claimEvents(limit: Int, holder: String, now: Timestamp, leaseUntil: Timestamp) async throws -> [ClaimedEvent]
 
     /// Records attempts, in one transaction: each one's outcome moves its event if `holder` still
     /// holds the lease (a lease that ran out may have passed to another dispatcher).
     func complete(_ attempts: [DeliveryAttempt], holder: String) async throws
+
+    /// Lets go of a claimed event without an attempt to report (a dispatcher stopping), so that
+    /// it may be claimed again at once rather than when the lease runs out.
+    func release(event: Int64, holder: String) async throws
 
     /// When the next pending event falls due, if any is pending; a dispatcher sleeps until then.
     func nextDueTime() async throws -> Timestamp?
@@ -37,7 +43,9 @@ public protocol AlertOutbox: Sendable {
     /// first, at most `limit`; `nil` when the owner has no such subscription.
     func deliveryAttempts(of subscription: Int64, owner: Int64, before: Int64?, limit: Int) async throws -> [RecordedAttempt]?
 
-    /// Sends an event again: pending from `now`, with a fresh day of retries.
+    /// Sends an event again: pending from `now`, its attempts counted afresh, with a fresh day of
+    /// retries from its next claim. ``RedeliveryResult/inFlight`` while any event of the
+    /// subscription is being delivered, so that its events still go out one at a time.
     func redeliver(event: Int64, of subscription: Int64, owner: Int64, at now: Timestamp) async throws -> RedeliveryResult
 }
 
@@ -149,7 +157,7 @@ public struct ClaimedEvent: Sendable {
     public let webhookURL: String
     /// The subscription's `whsec_` secret.
     public let secret: String
-    /// When retrying stops and the event is dead.
+    /// When retrying stops and the event is dead: a day after its first claim.
     public let retryUntil: Timestamp
 
     public init(event: AlertEvent, webhookURL: String, secret: String, retryUntil: Timestamp) {
@@ -207,7 +215,7 @@ public enum RedeliveryResult: Hashable, Sendable {
     case scheduled(AlertEvent)
     /// The owner has no such subscription, or it has no such event.
     case notFound
-    /// A dispatcher holds it right now.
+    /// A dispatcher holds it, or another event of the subscription, right now.
     case inFlight
 }
 

@@ -34,8 +34,7 @@ extension InMemoryMetricStore: AlertOutbox {
                     id: table.lastEventID, subscriptionID: current.id, kind: new.kind, episode: new.episode,
                     status: new.isSent ? .pending : .suppressed, sampleTime: new.sampleTime, createdAt: advance.at, data: new.data,
                     attempts: 0, nextAttemptAt: new.isSent ? advance.at : nil, deliveredAt: nil, lastError: nil)
-                table.events[event.id] = StoredEvent(
-                    event: event, retryUntil: advance.at.adding(microseconds: DeliveryRetention.retryWindowMicroseconds))
+                table.events[event.id] = StoredEvent(event: event)
                 recorded.append(event.id)
             }
             return .advanced(revision: revision, events: recorded)
@@ -52,10 +51,12 @@ extension InMemoryMetricStore: AlertOutbox {
             .sorted { ($0.event.nextAttemptAt!, $0.event.id) < ($1.event.nextAttemptAt!, $1.event.id) }
             .prefix(limit)
             return due.map { stored in
+                let retryUntil = stored.retryUntil ?? now.adding(microseconds: DeliveryRetention.retryWindowMicroseconds)
                 table.events[stored.event.id]!.leaseHolder = holder
                 table.events[stored.event.id]!.leaseUntil = leaseUntil
+                table.events[stored.event.id]!.retryUntil = retryUntil
                 let (subscription, secret) = table.rows[stored.event.subscriptionID]!
-                return ClaimedEvent(event: stored.event, webhookURL: subscription.webhookURL, secret: secret, retryUntil: stored.retryUntil)
+                return ClaimedEvent(event: stored.event, webhookURL: subscription.webhookURL, secret: secret, retryUntil: retryUntil)
             }
         }
     }
@@ -65,7 +66,7 @@ extension InMemoryMetricStore: AlertOutbox {
             for attempt in attempts {
                 guard let stored = table.events[attempt.eventID] else { continue }
                 table.attempts.append(RecordedAttempt(id: Int64(table.attempts.count + 1), attempt: attempt))
-                guard stored.leaseHolder == holder else { continue }
+                guard stored.leaseHolder == holder, stored.event.status == .pending else { continue }
                 var event = stored.event
                 switch attempt.outcome {
                 case .delivered:
@@ -86,6 +87,14 @@ extension InMemoryMetricStore: AlertOutbox {
                 table.events[event.id] = InMemoryMetricStore.StoredEvent(
                     event: event.with(attempts: event.attempts + 1, lastError: attempt.error), retryUntil: stored.retryUntil)
             }
+        }
+    }
+
+    public func release(event: Int64, holder: String) async throws {
+        subscriptionTable.withLock { table in
+            guard table.events[event]?.leaseHolder == holder else { return }
+            table.events[event]!.leaseHolder = nil
+            table.events[event]!.leaseUntil = nil
         }
     }
 
@@ -122,10 +131,12 @@ extension InMemoryMetricStore: AlertOutbox {
             guard table.rows[subscription]?.subscription.owner == owner, let stored = table.events[id],
                 stored.event.subscriptionID == subscription
             else { return .notFound }
-            if stored.event.status == .pending, let lease = stored.leaseUntil, lease > now { return .inFlight }
-            let event = stored.event.with(status: .pending, nextAttemptAt: now)
-            table.events[id] = InMemoryMetricStore.StoredEvent(
-                event: event, retryUntil: now.adding(microseconds: DeliveryRetention.retryWindowMicroseconds))
+            let leased = table.events.values.contains { other in
+                other.event.subscriptionID == subscription && other.event.status == .pending && (other.leaseUntil.map { $0 > now } ?? false)
+            }
+            if leased { return .inFlight }
+            let event = stored.event.with(status: .pending, attempts: 0, nextAttemptAt: now)
+            table.events[id] = InMemoryMetricStore.StoredEvent(event: event)
             return .scheduled(event)
         }
     }

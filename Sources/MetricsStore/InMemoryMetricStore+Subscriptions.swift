@@ -13,7 +13,8 @@ extension InMemoryMetricStore: SubscriptionStore {
     /// An outbox row: the event, and what only the dispatchers read.
     struct StoredEvent {
         var event: AlertEvent
-        var retryUntil: Timestamp
+        /// Set at the first claim.
+        var retryUntil: Timestamp?
         var leaseHolder: String?
         var leaseUntil: Timestamp?
     }

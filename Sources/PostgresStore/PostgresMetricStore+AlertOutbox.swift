@@ -28,7 +28,6 @@ extension PostgresMetricStore: AlertOutbox {
     public func advance(_ advance: AlertAdvance) async throws -> AlertAdvanceResult {
         let state = advance.state
         let now = advance.at.microsecondsSince1970
-        let retryUntil = now + DeliveryRetention.retryWindowMicroseconds
         return try await inTransaction { connection in
             let revision = try await connection.query(
                 """
@@ -60,14 +59,12 @@ extension PostgresMetricStore: AlertOutbox {
                 // A firing held back by the cooldown and sent later is the same event, now due.
                 let id = try await connection.query(
                     """
-                    INSERT INTO alert_event (subscription_id, episode, kind, status, data, sample_us, created_us, next_attempt_us,
-                        retry_until_us)
+                    INSERT INTO alert_event (subscription_id, episode, kind, status, data, sample_us, created_us, next_attempt_us)
                     VALUES (\(advance.subscriptionID), \(Int64(event.episode)), \(event.kind.rawValue),
                         \(event.isSent ? "pending" : "suppressed"), \(event.data), \(event.sampleTime.microsecondsSince1970), \(now),
-                        \(event.isSent ? now : nil), \(retryUntil))
+                        \(event.isSent ? now : nil))
                     ON CONFLICT (subscription_id, episode, kind) DO UPDATE SET
-                        status = 'pending', data = excluded.data, next_attempt_us = excluded.next_attempt_us,
-                        retry_until_us = excluded.retry_until_us
+                        status = 'pending', data = excluded.data, next_attempt_us = excluded.next_attempt_us
                     WHERE alert_event.status = 'suppressed' AND excluded.status = 'pending'
                     RETURNING id
                     """,
@@ -85,7 +82,8 @@ extension PostgresMetricStore: AlertOutbox {
             var claimed: [ClaimedEvent] = []
             let rows = try await connection.query(
                 """
-                UPDATE alert_event e SET lease_holder = \(holder), lease_until_us = \(leaseUntil.microsecondsSince1970)
+                UPDATE alert_event e SET lease_holder = \(holder), lease_until_us = \(leaseUntil.microsecondsSince1970),
+                    retry_until_us = coalesce(e.retry_until_us, \(time + DeliveryRetention.retryWindowMicroseconds))
                 FROM subscription s
                 WHERE s.id = e.subscription_id AND e.id IN (
                     SELECT c.id FROM alert_event c
@@ -148,7 +146,7 @@ extension PostgresMetricStore: AlertOutbox {
                         last_error = \(attempt.error),
                         delivered_us = CASE WHEN \(status.rawValue) = 'delivered' THEN \(attempted) ELSE delivered_us END,
                         lease_holder = NULL, lease_until_us = NULL
-                    WHERE id = \(attempt.eventID) AND lease_holder = \(holder)
+                    WHERE id = \(attempt.eventID) AND lease_holder = \(holder) AND status = 'pending'
                     RETURNING subscription_id
                     """,
                     logger: logger
@@ -159,6 +157,14 @@ extension PostgresMetricStore: AlertOutbox {
                         logger: logger)
                 }
             }
+        }
+    }
+
+    public func release(event: Int64, holder: String) async throws {
+        try await client.withConnection { connection in
+            try await connection.query(
+                "UPDATE alert_event SET lease_holder = NULL, lease_until_us = NULL WHERE id = \(event) AND lease_holder = \(holder)",
+                logger: logger)
         }
     }
 
@@ -223,18 +229,26 @@ extension PostgresMetricStore: AlertOutbox {
         let time = now.microsecondsSince1970
         return try await inTransaction { connection in
             guard try await owns(subscription, owner: owner, on: connection) else { return .notFound }
-            var found: (status: String, leaseUntil: Int64?)?
-            let current = try await connection.query(
-                "SELECT status, lease_until_us FROM alert_event WHERE id = \(id) AND subscription_id = \(subscription) FOR UPDATE",
+            // The subscription's events, locked: a claim waits until this is decided.
+            var found = false
+            var leased = false
+            let events = try await connection.query(
+                """
+                SELECT id, status, lease_until_us FROM alert_event
+                WHERE subscription_id = \(subscription) AND (status = 'pending' OR id = \(id)) FOR UPDATE
+                """,
                 logger: logger)
-            for try await row in current.decode((String, Int64?).self) { found = row }
-            guard let (status, leaseUntil) = found else { return .notFound }
-            if status == "pending", let leaseUntil, leaseUntil > time { return .inFlight }
+            for try await (event, status, leaseUntil) in events.decode((Int64, String, Int64?).self) {
+                if event == id { found = true }
+                if status == "pending", let leaseUntil, leaseUntil > time { leased = true }
+            }
+            guard found else { return .notFound }
+            if leased { return .inFlight }
             let rows = try await connection.query(
                 """
-                UPDATE alert_event SET status = 'pending', next_attempt_us = \(time),
-                    retry_until_us = \(time + DeliveryRetention.retryWindowMicroseconds), lease_holder = NULL, lease_until_us = NULL
-                WHERE id = \(id)
+                UPDATE alert_event SET status = 'pending', next_attempt_us = \(time), retry_until_us = NULL, attempts = 0,
+                    lease_holder = NULL, lease_until_us = NULL
+                WHERE id = \(id) AND subscription_id = \(subscription)
                 RETURNING id, subscription_id, kind, episode, status, sample_us, created_us, data, attempts, next_attempt_us,
                     delivered_us, last_error
                 """,

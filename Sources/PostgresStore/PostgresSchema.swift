@@ -169,7 +169,7 @@ enum PostgresSchema {
                     created_us bigint NOT NULL,
                     attempts integer NOT NULL DEFAULT 0,
                     next_attempt_us bigint,
-                    retry_until_us bigint NOT NULL,
+                    retry_until_us bigint,
                     lease_holder text,
                     lease_until_us bigint,
                     delivered_us bigint,

@@ -36,23 +36,20 @@ extension SQLiteMetricStore: AlertOutbox {
                     advance.judgedThrough.microsecondsSince1970, current.id,
                 ])
             let now = advance.at.microsecondsSince1970
-            let retryUntil = now + DeliveryRetention.retryWindowMicroseconds
             var recorded: [Int64] = []
             for event in advance.events {
                 // A firing held back by the cooldown and sent later is the same event, now due.
                 try db.execute(
                     sql: """
-                        INSERT INTO alert_event (subscription_id, episode, kind, status, data, sample_us, created_us, next_attempt_us,
-                            retry_until_us)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO alert_event (subscription_id, episode, kind, status, data, sample_us, created_us, next_attempt_us)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                         ON CONFLICT (subscription_id, episode, kind) DO UPDATE SET
-                            status = 'pending', data = excluded.data, next_attempt_us = excluded.next_attempt_us,
-                            retry_until_us = excluded.retry_until_us
+                            status = 'pending', data = excluded.data, next_attempt_us = excluded.next_attempt_us
                         WHERE alert_event.status = 'suppressed' AND excluded.status = 'pending'
                         """,
                     arguments: [
                         current.id, event.episode, event.kind.rawValue, event.isSent ? "pending" : "suppressed", event.data,
-                        event.sampleTime.microsecondsSince1970, now, event.isSent ? now : nil, retryUntil,
+                        event.sampleTime.microsecondsSince1970, now, event.isSent ? now : nil,
                     ])
                 if db.changesCount > 0 {
                     if let id = try Int64.fetchOne(
@@ -83,17 +80,17 @@ extension SQLiteMetricStore: AlertOutbox {
                     LIMIT :limit
                     """,
                 arguments: ["now": now.microsecondsSince1970, "limit": limit])
-            let claimed = try rows.map { row in
-                ClaimedEvent(
-                    event: try Self.event(row), webhookURL: row["webhook_url"], secret: row["secret"],
-                    retryUntil: Timestamp(microsecondsSince1970: row["retry_until_us"]))
-            }
-            for event in claimed {
+            let firstRetryEnd = now.microsecondsSince1970 + DeliveryRetention.retryWindowMicroseconds
+            return try rows.map { row in
+                let event = try Self.event(row)
+                let retryUntil: Int64 = row["retry_until_us"] ?? firstRetryEnd
                 try db.execute(
-                    sql: "UPDATE alert_event SET lease_holder = ?, lease_until_us = ? WHERE id = ?",
-                    arguments: [holder, leaseUntil.microsecondsSince1970, event.event.id])
+                    sql: "UPDATE alert_event SET lease_holder = ?, lease_until_us = ?, retry_until_us = ? WHERE id = ?",
+                    arguments: [holder, leaseUntil.microsecondsSince1970, retryUntil, event.id])
+                return ClaimedEvent(
+                    event: event, webhookURL: row["webhook_url"], secret: row["secret"],
+                    retryUntil: Timestamp(microsecondsSince1970: retryUntil))
             }
-            return claimed
         }
     }
 
@@ -128,7 +125,7 @@ extension SQLiteMetricStore: AlertOutbox {
                         UPDATE alert_event SET status = ?, attempts = attempts + 1, next_attempt_us = ?, last_error = ?,
                             delivered_us = CASE WHEN ? = 'delivered' THEN ? ELSE delivered_us END,
                             lease_holder = NULL, lease_until_us = NULL
-                        WHERE id = ? AND lease_holder = ?
+                        WHERE id = ? AND lease_holder = ? AND status = 'pending'
                         """,
                     arguments: [
                         status.rawValue, retryAt, attempt.error, status.rawValue, attempt.attemptedAt.microsecondsSince1970,
@@ -140,6 +137,14 @@ extension SQLiteMetricStore: AlertOutbox {
                         arguments: [attempt.attemptedAt.microsecondsSince1970, subscription])
                 }
             }
+        }
+    }
+
+    public func release(event: Int64, holder: String) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE alert_event SET lease_holder = NULL, lease_until_us = NULL WHERE id = ? AND lease_holder = ?",
+                arguments: [event, holder])
         }
     }
 
@@ -196,20 +201,26 @@ extension SQLiteMetricStore: AlertOutbox {
     public func redeliver(event id: Int64, of subscription: Int64, owner: Int64, at now: Timestamp) async throws -> RedeliveryResult {
         try await pool.write { db in
             guard try Self.owns(db, owner: owner, subscription: subscription),
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT status, lease_until_us FROM alert_event WHERE id = ? AND subscription_id = ?",
+                try Bool.fetchOne(
+                    db, sql: "SELECT EXISTS (SELECT 1 FROM alert_event WHERE id = ? AND subscription_id = ?)",
                     arguments: [id, subscription])
+                    == true
             else { return .notFound }
-            let leaseUntil: Int64? = row["lease_until_us"]
-            if row["status"] == "pending", let leaseUntil, leaseUntil > now.microsecondsSince1970 { return .inFlight }
             let time = now.microsecondsSince1970
+            let leased =
+                try Bool.fetchOne(
+                    db,
+                    sql:
+                        "SELECT EXISTS (SELECT 1 FROM alert_event WHERE subscription_id = ? AND status = 'pending' AND lease_until_us > ?)",
+                    arguments: [subscription, time]) ?? false
+            if leased { return .inFlight }
             try db.execute(
                 sql: """
-                    UPDATE alert_event SET status = 'pending', next_attempt_us = ?, retry_until_us = ?, lease_holder = NULL,
-                        lease_until_us = NULL
+                    UPDATE alert_event SET status = 'pending', next_attempt_us = ?, retry_until_us = NULL, attempts = 0,
+                        lease_holder = NULL, lease_until_us = NULL
                     WHERE id = ?
                     """,
-                arguments: [time, time + DeliveryRetention.retryWindowMicroseconds, id])
+                arguments: [time, id])
             guard let event = try Row.fetchOne(db, sql: "SELECT \(Self.eventColumns) FROM alert_event WHERE id = ?", arguments: [id])
             else { return .notFound }
             return .scheduled(try Self.event(event))

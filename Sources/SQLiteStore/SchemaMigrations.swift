@@ -118,7 +118,7 @@ enum SchemaMigrations {
                         created_us INTEGER NOT NULL,
                         attempts INTEGER NOT NULL DEFAULT 0,
                         next_attempt_us INTEGER,
-                        retry_until_us INTEGER NOT NULL,
+                        retry_until_us INTEGER,
                         lease_holder TEXT,
                         lease_until_us INTEGER,
                         delivered_us INTEGER,

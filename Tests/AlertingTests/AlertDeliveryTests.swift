@@ -4,6 +4,7 @@ import Logging
 import MetricsCore
 import MetricsStore
 import SQLiteStore
+import Synchronization
 import TestSupport
 import Testing
 
@@ -25,9 +26,9 @@ import Testing
         let metric: MetricKey
         var detector: AlertDetector
 
-        init(store: any MetricStore = InMemoryMetricStore()) async throws {
+        init(store: any MetricStore = InMemoryMetricStore(), outbox: (any AlertOutbox)? = nil) async throws {
             self.store = store
-            outbox = try #require(store as? any AlertOutbox)
+            self.outbox = try outbox ?? #require(store as? any AlertOutbox)
             metric = MetricKey(ticker: try Ticker(parsing: "kraken:btcusd"), type: .price)
             owner = try await #require(store as? any APIKeyStore).createKey(
                 name: "alice", hash: APIKeySecret.generate().hash, at: clock.now
@@ -35,7 +36,7 @@ import Testing
             .id
             let clock = self.clock
             statistics = LiveStatistics(store: store, now: { clock.now })
-            detector = AlertDetector(statistics: statistics, outbox: outbox, logger: Logger(label: "test"), now: { clock.now })
+            detector = AlertDetector(statistics: statistics, outbox: self.outbox, logger: Logger(label: "test"), now: { clock.now })
             for minute in 0..<60 {
                 try await record(minute.isMultiple(of: 2) ? 99 : 101)
                 _ = minute
@@ -262,11 +263,13 @@ import Testing
             var harness = prepared
             let (subscription, _) = try await harness.subscribe(try AlertRule(.threshold(.above, 150)), url: base + "/lease")
             #expect(try await harness.detect(200) == 1)
-            // The first dispatcher claims the event and sends it, then stops before any answer:
-            // its attempt is never reported, as with a process killed mid-delivery.
+            // The first dispatcher claims the event and sends it, then dies before any answer
+            // (its task cancelled, as abrupt as a kill: nothing reported, nothing released).
             let first = harness.dispatcher(timeout: .seconds(2))
-            try await withRunningService(first) {
-                _ = try await eventually { receiver.received(on: "/lease").isEmpty ? nil : true }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await first.dispatch() }
+                _ = try? await eventually { receiver.received(on: "/lease").isEmpty ? nil : true }
+                group.cancelAll()
             }
             receiver.release()
             #expect(try await harness.attempts(of: subscription).isEmpty)
@@ -327,5 +330,99 @@ import Testing
                 #expect(try await one.attempts(of: subscription).count == 3)
             }
         }
+    }
+
+    @Test func aGracefulStopLetsGoOfWhatItCouldNotFinish() async throws {
+        let prepared = try await Harness()
+        let receiver = WebhookReceiver()
+        receiver.script("/stop", [.holdUntilReleased, .status(200)])
+        try await receiver.withRunning { base in
+            var harness = prepared
+            let (subscription, _) = try await harness.subscribe(try AlertRule(.threshold(.above, 150)), url: base + "/stop")
+            #expect(try await harness.detect(200) == 1)
+            try await withRunningService(harness.dispatcher(timeout: .seconds(30))) {
+                _ = try await eventually { receiver.received(on: "/stop").isEmpty ? nil : true }
+            }
+            // The attempt could not finish within the grace: abandoned, and its lease released,
+            // so the event is claimed at once, with no clock moved.
+            let again = try await harness.outbox.claimEvents(
+                limit: 1, holder: "next", now: harness.clock.now, leaseUntil: harness.clock.now.adding(seconds: 30))
+            #expect(again.map(\.event.subscriptionID) == [subscription.id])
+            #expect(try await harness.attempts(of: subscription).isEmpty)
+            receiver.release()
+        }
+    }
+
+    @Test func anInstanceBehindDoesNotJudgeAgainWhatAnotherJudged() async throws {
+        var one = try await Harness()
+        // A second detector on the same store and book, which falls behind.
+        let clock = one.clock
+        var two = AlertDetector(statistics: one.statistics, outbox: one.outbox, logger: Logger(label: "two"), now: { clock.now })
+        try await two.detect()
+        let (subscription, _) = try await one.subscribe(try AlertRule(.threshold(.above, 150), forSamples: 3), url: "http://127.0.0.1:9/")
+        try await two.reload()
+        #expect(try await one.detect(200, 200, 200) == 1, "three samples above the line: firing")
+        // The second reads the state the first stored, then sees the same three samples.
+        try await two.reload()
+        let report = try await two.detect()
+        #expect(report.samples == 3 && report.advanced == 0 && report.events == 0)
+        #expect(try await one.events(of: subscription).count == 1)
+        // From there on both judge only what is new.
+        #expect(try await one.detect(200) == 0)
+        #expect(try await two.detect().advanced == 0)
+    }
+
+    @Test func samplesWhoseMoveWasNotStoredAreJudgedAgain() async throws {
+        let store = FailingOutbox(base: InMemoryMetricStore())
+        var harness = try await Harness(store: store.base, outbox: store)
+        let (subscription, _) = try await harness.subscribe(
+            try AlertRule(.deviation(k: 3, window: .oneHour, minSamples: 10)), url: "http://127.0.0.1:9/")
+        store.failNextAdvance()
+        await #expect(throws: FailingOutbox.Failure.self) { try await harness.detect(150) }
+        // The same sample, judged again against a window built afresh: the event is recorded once.
+        try await harness.statistics.refresh()
+        #expect(try await harness.detector.detect().events == 1)
+        let events = try await harness.events(of: subscription)
+        #expect(events.count == 1 && events.first?.kind == .firing)
+        let data = try JSONParser.parse(Array(try #require(events.first).data.utf8))
+        #expect(data["value"]?.double == 150 && data["samples"]?.double == 60)
+    }
+}
+
+/// An outbox whose next advance fails, as a database that went away mid-cycle would.
+final class FailingOutbox: AlertOutbox, Sendable {
+    struct Failure: Error {}
+
+    let base: InMemoryMetricStore
+    private let failing = Mutex(false)
+
+    init(base: InMemoryMetricStore) { self.base = base }
+
+    func failNextAdvance() { failing.withLock { $0 = true } }
+
+    func advance(_ advance: AlertAdvance) async throws -> AlertAdvanceResult {
+        if failing.withLock({ state in
+            defer { state = false }; return state
+        }) {
+            throw Failure()
+        }
+        return try await base.advance(advance)
+    }
+
+    func watchedSubscriptions() async throws -> [Subscription] { try await base.watchedSubscriptions() }
+    func claimEvents(limit: Int, holder: String, now: Timestamp, leaseUntil: Timestamp) async throws -> [ClaimedEvent] {
+        try await base.claimEvents(limit: limit, holder: holder, now: now, leaseUntil: leaseUntil)
+    }
+    func complete(_ attempts: [DeliveryAttempt], holder: String) async throws { try await base.complete(attempts, holder: holder) }
+    func release(event: Int64, holder: String) async throws { try await base.release(event: event, holder: holder) }
+    func nextDueTime() async throws -> Timestamp? { try await base.nextDueTime() }
+    func events(of subscription: Int64, owner: Int64, before: Int64?, limit: Int) async throws -> [AlertEvent]? {
+        try await base.events(of: subscription, owner: owner, before: before, limit: limit)
+    }
+    func deliveryAttempts(of subscription: Int64, owner: Int64, before: Int64?, limit: Int) async throws -> [RecordedAttempt]? {
+        try await base.deliveryAttempts(of: subscription, owner: owner, before: before, limit: limit)
+    }
+    func redeliver(event: Int64, of subscription: Int64, owner: Int64, at now: Timestamp) async throws -> RedeliveryResult {
+        try await base.redeliver(event: event, of: subscription, owner: owner, at: now)
     }
 }

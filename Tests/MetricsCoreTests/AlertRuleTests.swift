@@ -50,9 +50,11 @@ import Testing
     }
 
     @Test func theOrderedSumsAgreeWithASortedArrayThroughInsertsAndRemovals() async {
-        await propertyCheck(count: 100, input: Gen.int(in: 0...9).array(of: 1...400), Gen.uint64()) { raw, seed in
+        await propertyCheck(count: 100, input: Gen.int(in: 0...9).array(of: 1...400), Gen.uint64(), Gen.int(in: 2...9)) {
+            raw, seed, blockSize in
             var random = SplitMix(seed: seed)
-            var sums = OrderedSums()
+            // Small blocks, so that they split, empty and merge many times over.
+            var sums = OrderedSums(blockSize: blockSize)
             var held: [Double] = []
             for step in raw {
                 // Few distinct values, so that duplicates are common.

@@ -279,6 +279,17 @@ import Testing
                 try await outbox.claimEvents(limit: 1, holder: "b", now: later, leaseUntil: later.adding(seconds: 30)).first)
             #expect(reclaimed.event.id == event.event.id && reclaimed.retryUntil == later.adding(seconds: 86_400), "a fresh day of retries")
             #expect(try await outbox.redeliver(event: event.event.id + 1_000, of: subscription.id, owner: owner, at: later) == .notFound)
+            // While it is being sent, neither it nor another event of the subscription goes again.
+            #expect(try await outbox.redeliver(event: event.event.id, of: subscription.id, owner: owner, at: later) == .inFlight)
+            try await outbox.release(event: event.event.id, holder: "b")
+            guard
+                case .scheduled(let released) = try await outbox.redeliver(
+                    event: event.event.id, of: subscription.id, owner: owner, at: later)
+            else {
+                Issue.record("released, it can be sent again")
+                return
+            }
+            #expect(released.attempts == 0, "its attempts counted afresh")
         }
     }
 

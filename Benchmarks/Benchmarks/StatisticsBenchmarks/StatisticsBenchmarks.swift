@@ -105,4 +105,69 @@ let benchmarks: @Sendable () -> Void = {
             blackHole(try! JSONParser.parse(body))
         }
     }
+
+    /// Ten detection cycles at 20,000 metrics polled every second, after five to warm up: each
+    /// metric's new sample judged by its subscriptions, and each subscription's state moved.
+    /// `rules` gives metric i's rules. A tenth of the figure is one cycle.
+    func alertCycle(_ benchmark: Benchmark, rules: (Int) -> [AlertRule]) {
+        let second: Int64 = 1_000_000
+        let metrics = 20_000
+        let conditions = (0..<metrics).map { rules($0).map(\.condition) }
+        let subscriptionRules = (0..<metrics).map(rules)
+        var judge = AlertJudge()
+        var states = (0..<metrics).map { Array(repeating: AlertState(), count: rules($0).count) }
+        var state: UInt64 = 7
+        func price(_ metric: Int) -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return 90_000 + Double(metric % 100) + Double(Int64(bitPattern: state >> 11) % 2_001 - 1_000) / 100
+        }
+        // A full hour of history, a sample a second, in every window.
+        let hour = (0..<3_600).map { start + Int64($0) * second }
+        var now = hour.last!
+        for metric in 0..<metrics where !judge.unseeded(Int64(metric), for: conditions[metric]).isEmpty {
+            let seed = (hour, hour.map { _ in price(metric) })
+            _ = judge.judge(
+                AlertInput(
+                    metricID: Int64(metric), timestamps: [now + second], values: [price(metric)], seeds: [.oneHour: seed]),
+                by: conditions[metric])
+        }
+        now += second
+        func cycle() {
+            now += second
+            let time = Timestamp(microsecondsSince1970: now)
+            for metric in 0..<metrics {
+                let value = price(metric)
+                let input = AlertInput(
+                    metricID: Int64(metric), timestamps: [now], values: [value], references: [.oneHour: [value * 0.999]])
+                let verdicts = judge.judge(input, by: conditions[metric])
+                for (index, verdict) in verdicts.enumerated() {
+                    blackHole(states[metric][index].observe(holds: verdict[0].holds, at: time, rule: subscriptionRules[metric][index]))
+                }
+            }
+        }
+        // The first cycles after building 20,000 windows run cold; the steady state is the figure.
+        for _ in 0..<5 { cycle() }
+        benchmark.startMeasurement()
+        for _ in 0..<10 { cycle() }
+    }
+
+    Benchmark(
+        "Alerts: ten cycles, 20,000 metrics with a deviation rule each (1h windows of 3,600 samples)",
+        configuration: .init(maxDuration: .seconds(60), maxIterations: 5)
+    ) { benchmark in
+        let rule = try! AlertRule(.deviation(k: 3, window: .oneHour, minSamples: 10))
+        alertCycle(benchmark) { _ in [rule] }
+    }
+
+    Benchmark(
+        "Alerts: ten cycles, 20,000 metrics with one rule of some kind each",
+        configuration: .init(maxDuration: .seconds(60), maxIterations: 5)
+    ) { benchmark in
+        let rules = [
+            try! AlertRule(.deviation(k: 3, window: .oneHour, minSamples: 10)),
+            try! AlertRule(.threshold(.above, 90_050)),
+            try! AlertRule(.change(window: .oneHour, percent: 1, direction: .either)),
+        ]
+        alertCycle(benchmark) { [rules[$0 % 3]] }
+    }
 }

@@ -31,12 +31,15 @@ public struct AlertInput: Sendable {
 /// a thousand subscriptions on one market cost one window. A window is built from its seed the
 /// first time a condition needs it, then follows the samples judged.
 public struct AlertJudge: Sendable {
-    private struct WindowKey: Hashable {
-        let metric: Int64
-        let window: StatisticsWindow
+    /// The deviation windows of one metric, one per length its conditions read.
+    private struct MetricWindows: Sendable {
+        var lengths: [StatisticsWindow] = []
+        var windows: [DeviationWindow] = []
+
+        func index(of length: StatisticsWindow) -> Int? { lengths.firstIndex(of: length) }
     }
 
-    private var windows: [WindowKey: DeviationWindow] = [:]
+    private var windows: [Int64: MetricWindows] = [:]
 
     public init() {}
 
@@ -44,7 +47,8 @@ public struct AlertJudge: Sendable {
     /// ``AlertInput`` for it must carry their seeds.
     public func unseeded(_ metric: Int64, for conditions: some Sequence<AlertCondition>) -> Set<StatisticsWindow> {
         var missing: Set<StatisticsWindow> = []
-        for case .deviation(_, let window, _) in conditions where windows[WindowKey(metric: metric, window: window)] == nil {
+        let held = windows[metric]
+        for case .deviation(_, let window, _) in conditions where held?.index(of: window) == nil {
             missing.insert(window)
         }
         return missing
@@ -61,28 +65,38 @@ public struct AlertJudge: Sendable {
     /// per condition, in sample order. `conditions` are every condition that reads this metric, so
     /// that each window it holds sees every sample.
     public mutating func judge(_ input: AlertInput, by conditions: [AlertCondition]) -> [[AlertJudgement]] {
-        var lengths: [StatisticsWindow] = []
-        for case .deviation(_, let window, _) in conditions where !lengths.contains(window) {
-            lengths.append(window)
-            let key = WindowKey(metric: input.metricID, window: window)
-            if windows[key] == nil {
-                var built = DeviationWindow(length: window.microseconds)
-                if let seed = input.seeds[window] {
-                    for (timestamp, value) in zip(seed.timestamps, seed.values) { built.append(value, at: timestamp) }
-                }
-                windows[key] = built
+        // Taken out of the dictionary while judging, so that it is mutated in place: a window
+        // also referenced from the dictionary would be copied whole at its next change.
+        var held = windows.removeValue(forKey: input.metricID) ?? MetricWindows()
+        defer { windows[input.metricID] = held }
+        // Which window each condition reads, by index into `held`.
+        var windowIndex = [Int](repeating: -1, count: conditions.count)
+        for (offset, condition) in conditions.enumerated() {
+            guard case .deviation(_, let window, _) = condition else { continue }
+            if let index = held.index(of: window) {
+                windowIndex[offset] = index
+                continue
             }
+            var built = DeviationWindow(length: window.microseconds)
+            if let seed = input.seeds[window] {
+                for (timestamp, value) in zip(seed.timestamps, seed.values) { built.append(value, at: timestamp) }
+            }
+            held.lengths.append(window)
+            held.windows.append(built)
+            windowIndex[offset] = held.windows.count - 1
         }
         var verdicts = [[AlertJudgement]](repeating: [], count: conditions.count)
-        for index in verdicts.indices { verdicts[index].reserveCapacity(input.timestamps.count) }
         for (offset, (timestamp, value)) in zip(input.timestamps, input.values).enumerated() {
-            for window in lengths {
-                windows[WindowKey(metric: input.metricID, window: window)]!.slide(to: timestamp)
-            }
+            for index in held.windows.indices { held.windows[index].slide(to: timestamp) }
             for (index, condition) in conditions.enumerated() {
                 switch condition {
-                case .deviation(_, let window, _):
-                    verdicts[index].append(condition.judge(value, after: windows[WindowKey(metric: input.metricID, window: window)]!))
+                case .deviation:
+                    // Read in place: passing the window itself would retain its arrays, and the
+                    // append below would then copy them whole.
+                    let window = windowIndex[index]
+                    verdicts[index].append(
+                        condition.judge(
+                            value, samples: held.windows[window].count, meanAndDeviation: held.windows[window].meanAndDeviation))
                 case .change(let window, _, _):
                     let reference = input.references[window].flatMap { offset < $0.count ? $0[offset] : nil }
                     verdicts[index].append(condition.judge(value, reference: reference))
@@ -90,9 +104,7 @@ public struct AlertJudge: Sendable {
                     verdicts[index].append(condition.judge(value))
                 }
             }
-            for window in lengths {
-                windows[WindowKey(metric: input.metricID, window: window)]!.append(value, at: timestamp)
-            }
+            for index in held.windows.indices { held.windows[index].append(value, at: timestamp) }
         }
         return verdicts
     }
@@ -100,15 +112,18 @@ public struct AlertJudge: Sendable {
     /// Drops the windows of `metric` that none of `conditions` reads any more (paused, deleted or
     /// changed subscriptions); with no conditions, every window of the metric.
     public mutating func release(_ metric: Int64, keepingFor conditions: some Sequence<AlertCondition>) {
+        guard var held = windows.removeValue(forKey: metric) else { return }
         var kept: Set<StatisticsWindow> = []
         for case .deviation(_, let window, _) in conditions { kept.insert(window) }
-        for window in StatisticsWindow.allCases where !kept.contains(window) {
-            windows[WindowKey(metric: metric, window: window)] = nil
+        for index in held.lengths.indices.reversed() where !kept.contains(held.lengths[index]) {
+            held.lengths.remove(at: index)
+            held.windows.remove(at: index)
         }
+        if !held.lengths.isEmpty { windows[metric] = held }
     }
 
     /// How many deviation windows are held, over every metric.
-    public var windowCount: Int { windows.count }
+    public var windowCount: Int { windows.values.reduce(0) { $0 + $1.windows.count } }
 }
 
 extension StatisticsBook {

@@ -140,14 +140,20 @@ extension AlertCondition {
     /// The deviation rule's verdict on `value`, given the window of the samples before it
     /// (already slid to the sample's time, not yet holding it).
     public func judge(_ value: Double, after window: DeviationWindow) -> AlertJudgement {
+        judge(value, samples: window.count, meanAndDeviation: window.meanAndDeviation)
+    }
+
+    /// The deviation rule's verdict on `value`, given the count, mean and mean absolute deviation
+    /// of the window before it.
+    public func judge(_ value: Double, samples: Int, meanAndDeviation: (mean: Double, deviation: Double)?) -> AlertJudgement {
         guard case .deviation(let k, _, let minSamples) = self else {
-            preconditionFailure("judge(_:after:) is the deviation rule's")
+            preconditionFailure("judge(_:samples:meanAndDeviation:) is the deviation rule's")
         }
-        guard let (mean, deviation) = window.meanAndDeviation else {
+        guard let (mean, deviation) = meanAndDeviation else {
             return AlertJudgement(holds: false, value: value, samples: 0)
         }
-        let holds = window.count >= minSamples && deviation > 0 && abs(value - mean) >= k * deviation
-        return AlertJudgement(holds: holds, value: value, mean: mean, deviation: deviation, samples: window.count)
+        let holds = samples >= minSamples && deviation > 0 && abs(value - mean) >= k * deviation
+        return AlertJudgement(holds: holds, value: value, mean: mean, deviation: deviation, samples: samples)
     }
 
     /// The threshold and change rules' verdict on `value`; `reference` is the oldest sample of the
