@@ -129,17 +129,13 @@ public struct AlertDetector: Sendable {
             }
         }
         report.judging = clock.now - started
-        var stored = 0
         do {
-            for (_, advance, verdicts) in advances {
-                try await store(advance, verdicts: verdicts, report: &report)
-                stored += 1
-            }
+            try await store(advances.map { ($0.advance, $0.verdicts) }, report: &report)
         } catch {
-            // What was not stored is judged again at the next call: its metrics go back to where
-            // they were, their windows to be built afresh from the book. Subscriptions whose
-            // advance was stored skip those samples (their judgedThrough is past them).
-            for metric in Set(advances[stored...].map(\.metric)) {
+            // Nothing of this cycle was stored (one transaction): it is judged again at the next
+            // call, its metrics back where they were, their windows to be built afresh from the
+            // book.
+            for metric in Set(advances.map(\.metric)) {
                 judgedThrough[metric] = previouslyJudged[metric]
                 judge.release(metric, keepingFor: [])
             }
@@ -148,41 +144,51 @@ public struct AlertDetector: Sendable {
         return report
     }
 
-    /// Writes one advance; when another instance moved the subscription first, takes its state,
-    /// and applies the verdicts on samples it had not judged yet, once more.
+    /// Writes the advances in one transaction; where another instance moved a subscription first,
+    /// takes its state and applies the verdicts on samples it had not judged yet, once more.
     private mutating func store(
-        _ advance: AlertAdvance, verdicts: [(time: Timestamp, judgement: AlertJudgement)], report: inout Report
+        _ advances: [(advance: AlertAdvance, verdicts: [(time: Timestamp, judgement: AlertJudgement)])], report: inout Report
     ) async throws {
-        var advance = advance
-        for _ in 0..<2 {
-            switch try await outbox.advance(advance) {
-            case .advanced(let revision, let events):
-                report.advanced += 1
-                report.events += events.count
-                watched[advance.subscriptionID] = watched[advance.subscriptionID]?.advanced(
-                    to: advance.state, judgedThrough: advance.judgedThrough, revision: revision)
-                return
-            case .conflict(nil):
-                report.conflicts += 1
-                forget(advance.subscriptionID)
-                return
-            case .conflict(let current?):
-                report.conflicts += 1
-                let judgedRule = watched[current.id]?.rule
-                watched[current.id] = current
-                let unjudged = verdicts.filter { verdict in current.judgedThrough.map { verdict.time > $0 } ?? true }
-                // Another rule now, or nothing left to judge: the stored state stands.
-                guard current.rule == judgedRule, !unjudged.isEmpty,
-                    let metric = statistics.read({ $0.metric(current.metricID) })
-                else { return }
-                let (state, events) = Self.observe(unjudged, from: current.state, of: current, metric: metric)
-                guard state != current.state else { return }
-                advance = AlertAdvance(
-                    subscriptionID: current.id, expectedRevision: current.revision, state: state, judgedThrough: unjudged.last!.time,
-                    events: events, at: advance.at)
+        var pending = advances
+        for round in 0..<2 {
+            guard !pending.isEmpty else { return }
+            let results = try await outbox.advance(pending.map(\.advance))
+            var again: [(advance: AlertAdvance, verdicts: [(time: Timestamp, judgement: AlertJudgement)])] = []
+            for ((advance, verdicts), result) in zip(pending, results) {
+                switch result {
+                case .advanced(let revision, let events):
+                    report.advanced += 1
+                    report.events += events.count
+                    watched[advance.subscriptionID] = watched[advance.subscriptionID]?.advanced(
+                        to: advance.state, judgedThrough: advance.judgedThrough, revision: revision)
+                case .conflict(nil):
+                    report.conflicts += 1
+                    forget(advance.subscriptionID)
+                case .conflict(let current?):
+                    report.conflicts += 1
+                    let judgedRule = watched[current.id]?.rule
+                    watched[current.id] = current
+                    if round > 0 {
+                        logger.debug("alerts: subscription \(current.id) moved under this instance twice; its stored state stands")
+                    }
+                    let unjudged = verdicts.filter { verdict in current.judgedThrough.map { verdict.time > $0 } ?? true }
+                    // Another rule now, or nothing left to judge: the stored state stands.
+                    guard round == 0, current.rule == judgedRule, !unjudged.isEmpty,
+                        let metric = statistics.read({ $0.metric(current.metricID) })
+                    else { continue }
+                    let (state, events) = Self.observe(unjudged, from: current.state, of: current, metric: metric)
+                    guard state != current.state else { continue }
+                    again.append(
+                        (
+                            AlertAdvance(
+                                subscriptionID: current.id, expectedRevision: current.revision, state: state,
+                                judgedThrough: unjudged.last!.time, events: events, at: advance.at),
+                            unjudged
+                        ))
+                }
             }
+            pending = again
         }
-        logger.debug("alerts: subscription \(advance.subscriptionID) moved under this instance twice; its stored state stands")
     }
 
     private mutating func forget(_ id: Int64) {

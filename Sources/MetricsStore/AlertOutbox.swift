@@ -12,10 +12,12 @@ public protocol AlertOutbox: Sendable {
     /// Every subscription the detectors judge: not paused, its key not revoked.
     func watchedSubscriptions() async throws -> [Subscription]
 
-    /// Moves a subscription's state and records the events the move caused, in one transaction,
-    /// if its revision is still `expectedRevision`. Otherwise nothing changes, and the answer is
-    /// the subscription as stored (`nil` when it is gone, paused, or its key revoked).
-    func advance(_ advance: AlertAdvance) async throws -> AlertAdvanceResult
+    /// Moves each subscription's state and records the events each move caused, all in one
+    /// transaction (a cycle that fires thousands of subscriptions is one commit), each only if
+    /// its subscription's revision is still the `expectedRevision`. A move that is not applied
+    /// changes nothing; its answer is the subscription as stored (`nil` when it is gone, paused,
+    /// or its key revoked). Answers in the order asked.
+    func advance(_ advances: [AlertAdvance]) async throws -> [AlertAdvanceResult]
 
     /// Leases up to `limit` events that are due at `now` to `holder` until `leaseUntil`: for each
     /// subscription, only its oldest undelivered event, and only when no dispatcher holds it, so
@@ -47,6 +49,13 @@ public protocol AlertOutbox: Sendable {
     /// retries from its next claim. ``RedeliveryResult/inFlight`` while any event of the
     /// subscription is being delivered, so that its events still go out one at a time.
     func redeliver(event: Int64, of subscription: Int64, owner: Int64, at now: Timestamp) async throws -> RedeliveryResult
+}
+
+extension AlertOutbox {
+    /// Moves one subscription's state: ``advance(_:)-(_:[AlertAdvance])`` for one.
+    public func advance(_ advance: AlertAdvance) async throws -> AlertAdvanceResult {
+        try await self.advance([advance])[0]
+    }
 }
 
 /// A detector's step for one subscription: the state after the samples it judged up to

@@ -8,39 +8,44 @@ extension InMemoryMetricStore: AlertOutbox {
         }
     }
 
-    public func advance(_ advance: AlertAdvance) async throws -> AlertAdvanceResult {
+    public func advance(_ advances: [AlertAdvance]) async throws -> [AlertAdvanceResult] {
         let revoked = revokedKeys()
-        return subscriptionTable.withLock { table in
-            guard let current = table.rows[advance.subscriptionID]?.subscription, !current.paused, !revoked.contains(current.owner)
-            else { return .conflict(nil) }
-            guard current.revision == advance.expectedRevision else { return .conflict(current) }
-            let revision = current.revision + 1
-            table.update(current.id) { $0.advanced(to: advance.state, judgedThrough: advance.judgedThrough, revision: revision) }
-            var recorded: [Int64] = []
-            for new in advance.events {
-                if let index = table.events.values.first(where: {
-                    $0.event.subscriptionID == current.id && $0.event.episode == new.episode && $0.event.kind == new.kind
-                })?.event.id {
-                    // Held back by the cooldown, and now sent: the same event, due now.
-                    guard new.isSent, table.events[index]!.event.status == .suppressed else { continue }
-                    table.events[index]!.event = table.events[index]!.event.with(
-                        status: .pending, data: new.data, nextAttemptAt: advance.at)
-                    table.events[index]!.retryUntil = advance.at.adding(microseconds: DeliveryRetention.retryWindowMicroseconds)
-                    recorded.append(index)
-                    continue
-                }
-                table.lastEventID += 1
-                let event = AlertEvent(
-                    id: table.lastEventID, subscriptionID: current.id, kind: new.kind, episode: new.episode,
-                    status: new.isSent ? .pending : .suppressed, sampleTime: new.sampleTime, createdAt: advance.at, data: new.data,
-                    attempts: 0, nextAttemptAt: new.isSent ? advance.at : nil, deliveredAt: nil, lastError: nil)
-                table.events[event.id] = StoredEvent(event: event)
-                recorded.append(event.id)
-            }
-            return .advanced(revision: revision, events: recorded)
-        }
+        return subscriptionTable.withLock { table in advances.map { table.advance($0, revoked: revoked) } }
     }
+}
 
+extension InMemoryMetricStore.SubscriptionTable {
+    fileprivate mutating func advance(_ advance: AlertAdvance, revoked: Set<Int64>) -> AlertAdvanceResult {
+        guard let current = rows[advance.subscriptionID]?.subscription, !current.paused, !revoked.contains(current.owner)
+        else { return .conflict(nil) }
+        guard current.revision == advance.expectedRevision else { return .conflict(current) }
+        let revision = current.revision + 1
+        update(current.id) { $0.advanced(to: advance.state, judgedThrough: advance.judgedThrough, revision: revision) }
+        var recorded: [Int64] = []
+        for new in advance.events {
+            if let index = events.values.first(where: {
+                $0.event.subscriptionID == current.id && $0.event.episode == new.episode && $0.event.kind == new.kind
+            })?.event.id {
+                // Held back by the cooldown, and now sent: the same event, due now.
+                guard new.isSent, events[index]!.event.status == .suppressed else { continue }
+                events[index]!.event = events[index]!.event.with(
+                    status: .pending, data: new.data, nextAttemptAt: advance.at)
+                recorded.append(index)
+                continue
+            }
+            lastEventID += 1
+            let event = AlertEvent(
+                id: lastEventID, subscriptionID: current.id, kind: new.kind, episode: new.episode,
+                status: new.isSent ? .pending : .suppressed, sampleTime: new.sampleTime, createdAt: advance.at, data: new.data,
+                attempts: 0, nextAttemptAt: new.isSent ? advance.at : nil, deliveredAt: nil, lastError: nil)
+            events[event.id] = InMemoryMetricStore.StoredEvent(event: event)
+            recorded.append(event.id)
+        }
+        return .advanced(revision: revision, events: recorded)
+    }
+}
+
+extension InMemoryMetricStore {
     public func claimEvents(limit: Int, holder: String, now: Timestamp, leaseUntil: Timestamp) async throws -> [ClaimedEvent] {
         let revoked = revokedKeys()
         return subscriptionTable.withLock { table in

@@ -25,55 +25,64 @@ extension PostgresMetricStore: AlertOutbox {
         }
     }
 
-    public func advance(_ advance: AlertAdvance) async throws -> AlertAdvanceResult {
+    public func advance(_ advances: [AlertAdvance]) async throws -> [AlertAdvanceResult] {
+        guard !advances.isEmpty else { return [] }
+        return try await inTransaction { connection in
+            var results: [AlertAdvanceResult] = []
+            for advance in advances { results.append(try await Self.advance(advance, on: connection, logger: logger)) }
+            return results
+        }
+    }
+
+    private static func advance(_ advance: AlertAdvance, on connection: PostgresConnection, logger: Logger) async throws
+        -> AlertAdvanceResult
+    {
         let state = advance.state
         let now = advance.at.microsecondsSince1970
-        return try await inTransaction { connection in
-            let revision = try await connection.query(
+        let revision = try await connection.query(
+            """
+            UPDATE subscription SET status = \(state.status.rawValue), streak = \(state.streak), episode = \(Int64(state.episode)),
+                last_sent_us = \(state.lastSent?.microsecondsSince1970), episode_sent = \(state.episodeSent),
+                judged_us = \(advance.judgedThrough.microsecondsSince1970), revision = revision + 1
+            WHERE id = \(advance.subscriptionID) AND revision = \(advance.expectedRevision) AND NOT paused
+                AND owner_key_id IN (SELECT id FROM api_key WHERE revoked_us IS NULL)
+            RETURNING revision
+            """,
+            logger: logger
+        ).single(Int64.self)
+        guard let revision else {
+            let current = try await subscriptions(
+                connection.query(
+                    """
+                    SELECT id, owner_key_id, metric_id, rule, webhook_url, paused, status, streak, episode, last_sent_us,
+                        episode_sent, created_us, updated_us, revision, judged_us
+                    FROM subscription
+                    WHERE id = \(advance.subscriptionID) AND NOT paused
+                        AND owner_key_id IN (SELECT id FROM api_key WHERE revoked_us IS NULL)
+                    """,
+                    logger: logger)
+            ).first
+            return .conflict(current)
+        }
+        var recorded: [Int64] = []
+        for event in advance.events {
+            // A firing held back by the cooldown and sent later is the same event, now due.
+            let id = try await connection.query(
                 """
-                UPDATE subscription SET status = \(state.status.rawValue), streak = \(state.streak), episode = \(Int64(state.episode)),
-                    last_sent_us = \(state.lastSent?.microsecondsSince1970), episode_sent = \(state.episodeSent),
-                    judged_us = \(advance.judgedThrough.microsecondsSince1970), revision = revision + 1
-                WHERE id = \(advance.subscriptionID) AND revision = \(advance.expectedRevision) AND NOT paused
-                    AND owner_key_id IN (SELECT id FROM api_key WHERE revoked_us IS NULL)
-                RETURNING revision
+                INSERT INTO alert_event (subscription_id, episode, kind, status, data, sample_us, created_us, next_attempt_us)
+                VALUES (\(advance.subscriptionID), \(Int64(event.episode)), \(event.kind.rawValue),
+                    \(event.isSent ? "pending" : "suppressed"), \(event.data), \(event.sampleTime.microsecondsSince1970), \(now),
+                    \(event.isSent ? now : nil))
+                ON CONFLICT (subscription_id, episode, kind) DO UPDATE SET
+                    status = 'pending', data = excluded.data, next_attempt_us = excluded.next_attempt_us
+                WHERE alert_event.status = 'suppressed' AND excluded.status = 'pending'
+                RETURNING id
                 """,
                 logger: logger
             ).single(Int64.self)
-            guard let revision else {
-                let current = try await Self.subscriptions(
-                    connection.query(
-                        """
-                        SELECT id, owner_key_id, metric_id, rule, webhook_url, paused, status, streak, episode, last_sent_us,
-                            episode_sent, created_us, updated_us, revision, judged_us
-                        FROM subscription
-                        WHERE id = \(advance.subscriptionID) AND NOT paused
-                            AND owner_key_id IN (SELECT id FROM api_key WHERE revoked_us IS NULL)
-                        """,
-                        logger: logger)
-                ).first
-                return .conflict(current)
-            }
-            var recorded: [Int64] = []
-            for event in advance.events {
-                // A firing held back by the cooldown and sent later is the same event, now due.
-                let id = try await connection.query(
-                    """
-                    INSERT INTO alert_event (subscription_id, episode, kind, status, data, sample_us, created_us, next_attempt_us)
-                    VALUES (\(advance.subscriptionID), \(Int64(event.episode)), \(event.kind.rawValue),
-                        \(event.isSent ? "pending" : "suppressed"), \(event.data), \(event.sampleTime.microsecondsSince1970), \(now),
-                        \(event.isSent ? now : nil))
-                    ON CONFLICT (subscription_id, episode, kind) DO UPDATE SET
-                        status = 'pending', data = excluded.data, next_attempt_us = excluded.next_attempt_us
-                    WHERE alert_event.status = 'suppressed' AND excluded.status = 'pending'
-                    RETURNING id
-                    """,
-                    logger: logger
-                ).single(Int64.self)
-                if let id { recorded.append(id) }
-            }
-            return .advanced(revision: revision, events: recorded)
+            if let id { recorded.append(id) }
         }
+        return .advanced(revision: revision, events: recorded)
     }
 
     public func claimEvents(limit: Int, holder: String, now: Timestamp, leaseUntil: Timestamp) async throws -> [ClaimedEvent] {

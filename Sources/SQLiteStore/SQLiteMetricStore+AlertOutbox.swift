@@ -20,48 +20,51 @@ extension SQLiteMetricStore: AlertOutbox {
         }
     }
 
-    public func advance(_ advance: AlertAdvance) async throws -> AlertAdvanceResult {
-        try await pool.write { db in
-            guard let current = try Self.watchedSubscription(db, id: advance.subscriptionID) else { return .conflict(nil) }
-            guard current.revision == advance.expectedRevision else { return .conflict(current) }
-            let state = advance.state
+    public func advance(_ advances: [AlertAdvance]) async throws -> [AlertAdvanceResult] {
+        guard !advances.isEmpty else { return [] }
+        return try await pool.write { db in try advances.map { try Self.advance($0, in: db) } }
+    }
+
+    private static func advance(_ advance: AlertAdvance, in db: Database) throws -> AlertAdvanceResult {
+        guard let current = try watchedSubscription(db, id: advance.subscriptionID) else { return .conflict(nil) }
+        guard current.revision == advance.expectedRevision else { return .conflict(current) }
+        let state = advance.state
+        try db.execute(
+            sql: """
+                UPDATE subscription SET status = ?, streak = ?, episode = ?, last_sent_us = ?, episode_sent = ?, judged_us = ?,
+                    revision = revision + 1
+                WHERE id = ?
+                """,
+            arguments: [
+                state.status.rawValue, state.streak, state.episode, state.lastSent?.microsecondsSince1970, state.episodeSent,
+                advance.judgedThrough.microsecondsSince1970, current.id,
+            ])
+        let now = advance.at.microsecondsSince1970
+        var recorded: [Int64] = []
+        for event in advance.events {
+            // A firing held back by the cooldown and sent later is the same event, now due.
             try db.execute(
                 sql: """
-                    UPDATE subscription SET status = ?, streak = ?, episode = ?, last_sent_us = ?, episode_sent = ?, judged_us = ?,
-                        revision = revision + 1
-                    WHERE id = ?
+                    INSERT INTO alert_event (subscription_id, episode, kind, status, data, sample_us, created_us, next_attempt_us)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (subscription_id, episode, kind) DO UPDATE SET
+                        status = 'pending', data = excluded.data, next_attempt_us = excluded.next_attempt_us
+                    WHERE alert_event.status = 'suppressed' AND excluded.status = 'pending'
                     """,
                 arguments: [
-                    state.status.rawValue, state.streak, state.episode, state.lastSent?.microsecondsSince1970, state.episodeSent,
-                    advance.judgedThrough.microsecondsSince1970, current.id,
+                    current.id, event.episode, event.kind.rawValue, event.isSent ? "pending" : "suppressed", event.data,
+                    event.sampleTime.microsecondsSince1970, now, event.isSent ? now : nil,
                 ])
-            let now = advance.at.microsecondsSince1970
-            var recorded: [Int64] = []
-            for event in advance.events {
-                // A firing held back by the cooldown and sent later is the same event, now due.
-                try db.execute(
-                    sql: """
-                        INSERT INTO alert_event (subscription_id, episode, kind, status, data, sample_us, created_us, next_attempt_us)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (subscription_id, episode, kind) DO UPDATE SET
-                            status = 'pending', data = excluded.data, next_attempt_us = excluded.next_attempt_us
-                        WHERE alert_event.status = 'suppressed' AND excluded.status = 'pending'
-                        """,
-                    arguments: [
-                        current.id, event.episode, event.kind.rawValue, event.isSent ? "pending" : "suppressed", event.data,
-                        event.sampleTime.microsecondsSince1970, now, event.isSent ? now : nil,
-                    ])
-                if db.changesCount > 0 {
-                    if let id = try Int64.fetchOne(
-                        db, sql: "SELECT id FROM alert_event WHERE subscription_id = ? AND episode = ? AND kind = ?",
-                        arguments: [current.id, event.episode, event.kind.rawValue])
-                    {
-                        recorded.append(id)
-                    }
+            if db.changesCount > 0 {
+                if let id = try Int64.fetchOne(
+                    db, sql: "SELECT id FROM alert_event WHERE subscription_id = ? AND episode = ? AND kind = ?",
+                    arguments: [current.id, event.episode, event.kind.rawValue])
+                {
+                    recorded.append(id)
                 }
             }
-            return .advanced(revision: current.revision + 1, events: recorded)
         }
+        return .advanced(revision: current.revision + 1, events: recorded)
     }
 
     public func claimEvents(limit: Int, holder: String, now: Timestamp, leaseUntil: Timestamp) async throws -> [ClaimedEvent] {

@@ -400,13 +400,13 @@ final class FailingOutbox: AlertOutbox, Sendable {
 
     func failNextAdvance() { failing.withLock { $0 = true } }
 
-    func advance(_ advance: AlertAdvance) async throws -> AlertAdvanceResult {
-        if failing.withLock({ state in
-            defer { state = false }; return state
-        }) {
-            throw Failure()
+    func advance(_ advances: [AlertAdvance]) async throws -> [AlertAdvanceResult] {
+        let fails = failing.withLock { state in
+            defer { state = false }
+            return state
         }
-        return try await base.advance(advance)
+        if fails { throw Failure() }
+        return try await base.advance(advances)
     }
 
     func watchedSubscriptions() async throws -> [Subscription] { try await base.watchedSubscriptions() }

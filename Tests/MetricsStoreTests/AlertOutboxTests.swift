@@ -93,6 +93,28 @@ import Testing
     }
 
     @Test(arguments: StoreKind.available)
+    func aBatchOfMovesIsAnsweredMoveByMoveInOrder(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (outbox, _, _, _, made) = try await prepare(store, count: 3)
+            let steps = made.map { subscription in
+                AlertAdvance(
+                    subscriptionID: subscription.id, expectedRevision: subscription.revision, state: state(firing: 1), judgedThrough: now,
+                    events: [firing(1)], at: now)
+            }
+            _ = try await outbox.advance(steps[1])
+            let results = try await outbox.advance(steps)
+            guard results.count == 3, case .advanced(_, let first) = results[0], case .conflict(let stale?) = results[1],
+                case .advanced(_, let third) = results[2]
+            else {
+                Issue.record("one answer per move, in order: \(results)")
+                return
+            }
+            #expect(first.count == 1 && third.count == 1 && stale.id == made[1].id && stale.revision == made[1].revision + 1)
+            #expect(try await outbox.advance([]).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
     func aFiringHeldBackByTheCooldownIsTheSameEventWhenSent(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let (outbox, _, _, owner, made) = try await prepare(store)
