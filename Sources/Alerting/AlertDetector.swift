@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import MetricsCore
 import MetricsStore
 import ServiceLifecycle
@@ -27,6 +28,8 @@ public struct AlertDetector: Sendable {
     /// Each metric's last sample judged.
     private var judgedThrough: [Int64: Int64] = [:]
     private var judge = AlertJudge()
+    /// Events recorded (made once: a handle is costly to make).
+    private let recordedEvents = Counter(label: AlertTelemetryLabel.events)
 
     public init(
         statistics: LiveStatistics, outbox: any AlertOutbox, logger: Logger, now: @escaping @Sendable () -> Timestamp = { .now }
@@ -159,6 +162,7 @@ public struct AlertDetector: Sendable {
                 case .advanced(let revision, let events):
                     report.advanced += 1
                     report.events += events.count
+                    recordedEvents.increment(by: events.count)
                     watched[advance.subscriptionID] = watched[advance.subscriptionID]?.advanced(
                         to: advance.state, judgedThrough: advance.judgedThrough, revision: revision)
                 case .conflict(nil):

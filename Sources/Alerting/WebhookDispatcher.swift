@@ -51,6 +51,7 @@ public struct WebhookDispatcher: Service {
     private let logger: Logger
     private let now: @Sendable () -> Timestamp
     private let schedule = DeliverySchedule()
+    private let telemetry = DeliveryTelemetry()
     /// This dispatcher, in the name of each lease it takes.
     let holder = "dispatcher-" + UUID().uuidString.lowercased()
 
@@ -254,12 +255,14 @@ public struct WebhookDispatcher: Service {
         }
         let outcome = schedule.outcome(of: answer, attempt: event.attempts + 1, at: attemptedAt, retryUntil: claimed.retryUntil)
         let latency = (clock.now - started).microseconds
+        let attempt = DeliveryAttempt(
+            eventID: event.id, attemptedAt: attemptedAt, latencyMicroseconds: latency, statusCode: status, error: failure, outcome: outcome)
+        telemetry.count(attempt)
         if let failure {
             logger.info(
                 "alerts: event \(event.id) of subscription \(event.subscriptionID) not delivered (\(failure)); \(outcome.description)")
         }
-        return DeliveryAttempt(
-            eventID: event.id, attemptedAt: attemptedAt, latencyMicroseconds: latency, statusCode: status, error: failure, outcome: outcome)
+        return attempt
     }
 
     private struct Answer: Sendable {

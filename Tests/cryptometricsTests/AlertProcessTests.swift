@@ -58,7 +58,7 @@ import Testing
                 receiver.release()
 
                 let second = try RunningProcess(serve, in: directory, environment: environment)
-                _ = try #require(try await second.apiPort(), "the service starts again: \(second.log)")
+                let secondPort = try #require(try await second.apiPort(), "the service starts again: \(second.log)")
                 // Delivered once the lease (the 5 s timeout, and margin) has run out.
                 let again = try await eventually(within: .seconds(60)) { receiver.received(on: "/hook").count >= 2 ? true : nil }
                 #expect(again == true, "delivered after the lease: \(second.log)")
@@ -74,6 +74,14 @@ import Testing
                         now: Int64(Date().timeIntervalSince1970)))
                 let body = try JSONParser.parse(last.body)
                 #expect(body["type"]?.string == "alert.firing" && body["data"]?["metric_id"]?.double == 1)
+                // Counted for operators: the second process delivered it.
+                let counted = try await eventually {
+                    let response = try await HTTPClient.shared.execute(
+                        HTTPClientRequest(url: "http://127.0.0.1:\(secondPort)/ops/metrics"), timeout: .seconds(10))
+                    let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                    return text.contains(#"cryptometrics_webhook_deliveries_total{outcome="delivered"} 1"#) ? true : nil
+                }
+                #expect(counted == true, "the delivery is counted at /ops/metrics")
                 second.signal(SIGTERM)
                 #expect(try await second.exitStatus(within: .seconds(10)) == 0, "\(second.log)")
             }
