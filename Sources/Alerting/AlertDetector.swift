@@ -155,6 +155,9 @@ public struct AlertDetector: Sendable {
         var pending = advances
         for round in 0..<2 {
             guard !pending.isEmpty else { return }
+            // In one order in every instance: two transactions updating the same subscriptions
+            // in different orders would deadlock on PostgreSQL's row locks.
+            pending.sort { $0.advance.subscriptionID < $1.advance.subscriptionID }
             let results = try await outbox.advance(pending.map(\.advance))
             var again: [(advance: AlertAdvance, verdicts: [(time: Timestamp, judgement: AlertJudgement)])] = []
             for ((advance, verdicts), result) in zip(pending, results) {

@@ -3,8 +3,8 @@ import MetricsStore
 
 /// The names of the alerts' operational metrics (swift-metrics, exposed at `/ops/metrics`).
 enum AlertTelemetryLabel {
-    /// Events this instance recorded; an event another instance recorded first is not counted
-    /// again.
+    /// Events this instance recorded (an event another instance recorded first is not counted
+    /// again), and firings it released from the cooldown, which count once more when sent.
     static let events = "cryptometrics_alert_events_total"
     /// Webhook attempts by outcome: `delivered`, `retry`, `dead`, `gone`.
     static let deliveries = "cryptometrics_webhook_deliveries_total"

@@ -2,7 +2,8 @@ import MetricsCore
 import MetricsStore
 
 /// When a failed delivery is tried again: exponential backoff with jitter, the first retry
-/// within five seconds, a receiver's `Retry-After` honoured, and no retry after the event's day.
+/// within five seconds, a receiver's `Retry-After` honoured (no sooner than half the backoff), and
+/// no retry after the event's day.
 ///
 /// The n-th retry waits 5 s · 2^(n−1), at most an hour, times a random factor from ½ to 1, so that
 /// the retries of many events that failed together (a receiver back from an outage) spread out
@@ -36,12 +37,14 @@ public struct DeliverySchedule: Sendable {
         case .gone: return .gone
         case .rejected: return .dead
         case .failure(let retryAfter):
+            let doublings = Int64(min(max(attempt - 1, 0), 20))
+            let backoff = min(Self.firstRetryMicroseconds << doublings, Self.longestWaitMicroseconds)
             let wait: Int64
             if let retryAfter {
-                wait = max(retryAfter.microseconds, 0)
+                // What the receiver asks, but never less than half the backoff: a `Retry-After: 0`
+                // from a struggling receiver must not turn into a retry every few milliseconds.
+                wait = max(retryAfter.microseconds, backoff / 2)
             } else {
-                let doublings = Int64(min(max(attempt - 1, 0), 20))
-                let backoff = min(Self.firstRetryMicroseconds << doublings, Self.longestWaitMicroseconds)
                 wait = Int64((Double(backoff) * random(0.5...1)).rounded())
             }
             let next = now.adding(microseconds: wait)

@@ -86,6 +86,12 @@ public struct WebhookDispatcher: Service {
     /// How long attempts under way may go on after a graceful shutdown began.
     static var shutdownGrace: Duration { .seconds(1) }
 
+    /// An event under way, and the lease it was claimed with.
+    private struct Claim: Hashable {
+        let event: Int64
+        let lease: String
+    }
+
     private enum Step: Sendable {
         case wake
         case report
@@ -97,17 +103,26 @@ public struct WebhookDispatcher: Service {
     /// abrupt one, which reports nothing more and leaves its leases to run out, as a crash would).
     func dispatch(until stopping: Doorbell = Doorbell()) async {
         await withTaskGroup(of: Step.self) { group in
-            /// Events under way, and the lease each was claimed under.
-            var inFlight: [Int64: String] = [:]
+            /// Events under way, each under the lease it was claimed with (an event may be claimed
+            /// again by this dispatcher after its lease ran out, while the first attempt still runs).
+            var inFlight: Set<Claim> = []
             var finished: [String: [DeliveryAttempt]] = [:]
             var claims = 0
             var waking = false
             var reporting = false
             var failing = false
             var stopped = false
+            var nextPrune = ContinuousClock.now
             while !Task.isCancelled, !stopped {
                 stopped = stopping.take()
                 do {
+                    if ContinuousClock.now >= nextPrune {
+                        // Settled events are kept for a while to be looked at, then dropped.
+                        nextPrune = ContinuousClock.now + .seconds(3_600)
+                        let pruned = try await outbox.pruneSettledEvents(
+                            before: now().adding(microseconds: -DeliveryRetention.keptMicroseconds))
+                        if pruned > 0 { logger.info("alerts: dropped \(pruned) settled events older than 30 days") }
+                    }
                     for (lease, attempts) in finished {
                         try await outbox.complete(attempts, holder: lease)
                         finished[lease] = nil
@@ -122,7 +137,7 @@ public struct WebhookDispatcher: Service {
                             limit: configuration.concurrency - inFlight.count, holder: lease, now: time,
                             leaseUntil: time.adding(microseconds: configuration.lease.microseconds))
                         for event in claimed {
-                            inFlight[event.event.id] = lease
+                            inFlight.insert(Claim(event: event.event.id, lease: lease))
                             group.addTask { .attempted(event: event.event.id, lease: lease, await deliver(event)) }
                         }
                     }
@@ -156,7 +171,7 @@ public struct WebhookDispatcher: Service {
                     case .grace:
                         continue
                     case .attempted(let event, let lease, let attempt):
-                        inFlight[event] = nil
+                        inFlight.remove(Claim(event: event, lease: lease))
                         if let attempt { finished[lease, default: []].append(attempt) }
                         if !reporting, !finished.isEmpty {
                             reporting = true
@@ -179,7 +194,7 @@ public struct WebhookDispatcher: Service {
                 while !inFlight.isEmpty, let step = await group.next() {
                     switch step {
                     case .attempted(let event, let lease, let attempt?):
-                        inFlight[event] = nil
+                        inFlight.remove(Claim(event: event, lease: lease))
                         finished[lease, default: []].append(attempt)
                     case .attempted:
                         // Cancelled: abandoned, and released below.
@@ -194,13 +209,13 @@ public struct WebhookDispatcher: Service {
             group.cancelAll()
             while let step = await group.next() {
                 if case .attempted(let event, let lease, let attempt?) = step {
-                    inFlight[event] = nil
+                    inFlight.remove(Claim(event: event, lease: lease))
                     finished[lease, default: []].append(attempt)
                 }
             }
             guard !Task.isCancelled else { return }
             for (lease, attempts) in finished { try? await outbox.complete(attempts, holder: lease) }
-            for (event, lease) in inFlight { try? await outbox.release(event: event, holder: lease) }
+            for claim in inFlight { try? await outbox.release(event: claim.event, holder: claim.lease) }
         }
     }
 
@@ -324,12 +339,15 @@ public struct WebhookDispatcher: Service {
                     status: Int(response.status.code),
                     retryAfter: response.headers.first(name: "Retry-After").flatMap { RetryAfter.parse($0) })
                 head.answer.withLock { $0 = answer }
-                // The body says nothing we keep; reading a little of it lets the connection be reused.
+                // The body says nothing we keep; reading a little of it lets the connection be
+                // reused. The status stands whatever happens to the body.
                 var left = 16 * 1_024
-                for try await part in response.body {
-                    left -= part.readableBytes
-                    if left <= 0 { break }
-                }
+                do {
+                    for try await part in response.body {
+                        left -= part.readableBytes
+                        if left <= 0 { break }
+                    }
+                } catch {}
                 return answer
             }
             group.addTask {

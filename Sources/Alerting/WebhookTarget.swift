@@ -101,11 +101,19 @@ public struct WebhookTargetPolicy: Sendable {
             answer.completeWith(result)
         }
         let timeout = loop.scheduleTask(in: resolutionTimeout) { settle(.failure(WebhookTargetError.unresolvable(host))) }
-        resolvers.runIfActive(eventLoop: loop) { try resolveNow(host) }.whenComplete { result in
+        resolvers.runIfActive(eventLoop: loop) { () throws -> [IPAddress] in
+            // Given up on while it queued: no thread spent on it.
+            if settled.withLock({ $0 }) { throw WebhookTargetError.unresolvable(host) }
+            return try resolveNow(host)
+        }.whenComplete { result in
             timeout.cancel()
             settle(result)
         }
-        return try await answer.futureResult.get()
+        return try await withTaskCancellationHandler {
+            try await answer.futureResult.get()
+        } onCancel: {
+            settle(.failure(CancellationError()))
+        }
     }
 
     private static func resolveNow(_ host: String) throws -> [IPAddress] {

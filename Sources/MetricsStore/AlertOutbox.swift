@@ -34,6 +34,11 @@ public protocol AlertOutbox: Sendable {
     /// it may be claimed again at once rather than when the lease runs out.
     func release(event: Int64, holder: String) async throws
 
+    /// Deletes the events settled (delivered, dead or suppressed) that were recorded before
+    /// `cutoff`, with their attempts; returns how many events went. Pending events stay, however
+    /// old.
+    func pruneSettledEvents(before cutoff: Timestamp) async throws -> Int
+
     /// When the next pending event falls due, if any is pending; a dispatcher sleeps until then.
     func nextDueTime() async throws -> Timestamp?
 
@@ -240,9 +245,12 @@ extension DeliveryAttempt.Outcome {
     }
 }
 
-/// How long a dispatcher keeps trying an event before it is dead.
+/// How long the outbox keeps trying, and keeping, events.
 public enum DeliveryRetention {
+    /// How long a dispatcher keeps trying an event, from its first attempt, before it is dead.
     public static let retryWindowMicroseconds: Int64 = 24 * 3_600 * 1_000_000
+    /// How long a settled event and its attempts stay visible (`/events`, `/deliveries`).
+    public static let keptMicroseconds: Int64 = 30 * 24 * 3_600 * 1_000_000
 }
 
 extension AlertEvent {

@@ -103,6 +103,15 @@ extension InMemoryMetricStore {
         }
     }
 
+    public func pruneSettledEvents(before cutoff: Timestamp) async throws -> Int {
+        subscriptionTable.withLock { table in
+            let gone = Set(table.events.values.filter { $0.event.status != .pending && $0.event.createdAt < cutoff }.map(\.event.id))
+            for id in gone { table.events[id] = nil }
+            table.attempts.removeAll { gone.contains($0.attempt.eventID) }
+            return gone.count
+        }
+    }
+
     public func nextDueTime() async throws -> Timestamp? {
         let revoked = revokedKeys()
         return subscriptionTable.withLock { table in

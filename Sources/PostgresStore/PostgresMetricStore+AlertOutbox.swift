@@ -100,6 +100,11 @@ extension PostgresMetricStore: AlertOutbox {
                     JOIN api_key k ON k.id = cs.owner_key_id AND k.revoked_us IS NULL
                     WHERE c.status = 'pending' AND c.next_attempt_us <= \(time) AND coalesce(c.lease_until_us, 0) <= \(time)
                         AND c.id = (SELECT min(g.id) FROM alert_event g WHERE g.subscription_id = c.subscription_id AND g.status = 'pending')
+                        -- A redelivery may have made an older event the oldest while a newer one
+                        -- is out: one at a time all the same.
+                        AND NOT EXISTS (
+                            SELECT 1 FROM alert_event l
+                            WHERE l.subscription_id = c.subscription_id AND l.status = 'pending' AND l.lease_until_us > \(time))
                     ORDER BY c.next_attempt_us, c.id
                     LIMIT \(limit)
                     FOR UPDATE OF c SKIP LOCKED)
@@ -174,6 +179,21 @@ extension PostgresMetricStore: AlertOutbox {
             try await connection.query(
                 "UPDATE alert_event SET lease_holder = NULL, lease_until_us = NULL WHERE id = \(event) AND lease_holder = \(holder)",
                 logger: logger)
+        }
+    }
+
+    public func pruneSettledEvents(before cutoff: Timestamp) async throws -> Int {
+        try await client.withConnection { connection in
+            // Their attempts go with them (ON DELETE CASCADE).
+            var count = 0
+            let rows = try await connection.query(
+                """
+                DELETE FROM alert_event WHERE status IN ('delivered', 'dead', 'suppressed') AND created_us < \(cutoff.microsecondsSince1970)
+                RETURNING id
+                """,
+                logger: logger)
+            for try await _ in rows.decode(Int64.self) { count += 1 }
+            return count
         }
     }
 

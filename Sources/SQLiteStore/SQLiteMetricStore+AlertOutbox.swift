@@ -151,6 +151,16 @@ extension SQLiteMetricStore: AlertOutbox {
         }
     }
 
+    public func pruneSettledEvents(before cutoff: Timestamp) async throws -> Int {
+        try await pool.write { db in
+            // Their attempts go with them (ON DELETE CASCADE).
+            try db.execute(
+                sql: "DELETE FROM alert_event WHERE status IN ('delivered', 'dead', 'suppressed') AND created_us < ?",
+                arguments: [cutoff.microsecondsSince1970])
+            return db.changesCount
+        }
+    }
+
     public func nextDueTime() async throws -> Timestamp? {
         try await pool.read { db in
             try Int64.fetchOne(

@@ -70,10 +70,12 @@ import Testing
             return (made, secret)
         }
 
-        func dispatcher(timeout: Duration = .seconds(5), newEvents: Doorbell = Doorbell()) -> WebhookDispatcher {
+        func dispatcher(
+            timeout: Duration = .seconds(5), newEvents: Doorbell = Doorbell(), allowPrivateTargets: Bool = true
+        ) -> WebhookDispatcher {
             let clock = self.clock
             return WebhookDispatcher(
-                outbox: outbox, targets: WebhookTargetPolicy(allowPrivateTargets: true),
+                outbox: outbox, targets: WebhookTargetPolicy(allowPrivateTargets: allowPrivateTargets),
                 configuration: WebhookDispatcher.Configuration(timeout: timeout, pollInterval: .milliseconds(50)), newEvents: newEvents,
                 logger: Logger(label: "test"), now: { clock.now })
         }
@@ -332,6 +334,26 @@ import Testing
         }
     }
 
+    @Test func theTargetIsCheckedAgainAtDelivery() async throws {
+        let prepared = try await Harness()
+        let receiver = WebhookReceiver()
+        try await receiver.withRunning { base in
+            var harness = prepared
+            // Made when private targets were allowed (or its name pointed elsewhere); now they are not.
+            let (subscription, _) = try await harness.subscribe(try AlertRule(.threshold(.above, 150)), url: base + "/private")
+            #expect(try await harness.detect(200) == 1)
+            try await withRunningService(harness.dispatcher(allowPrivateTargets: false)) {
+                let refused = try await harness.waitForAttempts(1, of: subscription)[0]
+                #expect(refused.statusCode == nil && refused.error?.hasPrefix("webhook.url is not an allowed webhook target") == true)
+                guard case .retry = refused.outcome else {
+                    Issue.record("refused at delivery, and tried again later: \(refused.outcome)")
+                    return
+                }
+            }
+            #expect(receiver.received.isEmpty, "nothing was sent to the address refused")
+        }
+    }
+
     @Test func aGracefulStopLetsGoOfWhatItCouldNotFinish() async throws {
         let prepared = try await Harness()
         let receiver = WebhookReceiver()
@@ -416,6 +438,7 @@ final class FailingOutbox: AlertOutbox, Sendable {
     func complete(_ attempts: [DeliveryAttempt], holder: String) async throws { try await base.complete(attempts, holder: holder) }
     func release(event: Int64, holder: String) async throws { try await base.release(event: event, holder: holder) }
     func nextDueTime() async throws -> Timestamp? { try await base.nextDueTime() }
+    func pruneSettledEvents(before cutoff: Timestamp) async throws -> Int { try await base.pruneSettledEvents(before: cutoff) }
     func events(of subscription: Int64, owner: Int64, before: Int64?, limit: Int) async throws -> [AlertEvent]? {
         try await base.events(of: subscription, owner: owner, before: before, limit: limit)
     }

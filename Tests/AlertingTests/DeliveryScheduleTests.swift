@@ -31,6 +31,8 @@ import Testing
         let day = now.adding(seconds: 86_400)
         #expect(wait(schedule.outcome(of: .failure(retryAfter: .seconds(7)), attempt: 1, at: now, retryUntil: day)) == 7_000_000)
         #expect(wait(schedule.outcome(of: .failure(retryAfter: .seconds(7_200)), attempt: 1, at: now, retryUntil: day)) == 7_200_000_000)
+        // No sooner than half the backoff: `Retry-After: 0` does not make a retry loop.
+        #expect(wait(schedule.outcome(of: .failure(retryAfter: .zero), attempt: 3, at: now, retryUntil: day)) == 10_000_000)
         // Past the day's end: one last try as it ends, then no more.
         let soon = now.adding(seconds: 60)
         #expect(schedule.outcome(of: .failure(retryAfter: .seconds(600)), attempt: 3, at: now, retryUntil: soon) == .retry(at: soon))

@@ -316,6 +316,31 @@ import Testing
     }
 
     @Test(arguments: StoreKind.available)
+    func settledEventsArePrunedAndPendingOnesKept(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (outbox, _, _, owner, made) = try await prepare(store, count: 2)
+            for subscription in made {
+                _ = try await outbox.advance(
+                    AlertAdvance(
+                        subscriptionID: subscription.id, expectedRevision: 0, state: state(firing: 1), judgedThrough: now,
+                        events: [firing(1)], at: now))
+            }
+            let claimed = try await outbox.claimEvents(limit: 10, holder: "a", now: now, leaseUntil: now.adding(seconds: 30))
+            let delivered = try #require(claimed.first { $0.event.subscriptionID == made[0].id }).event.id
+            try await outbox.complete(
+                [
+                    DeliveryAttempt(
+                        eventID: delivered, attemptedAt: now, latencyMicroseconds: 1, statusCode: 200, error: nil, outcome: .delivered)
+                ], holder: "a")
+            #expect(try await outbox.pruneSettledEvents(before: now) == 0, "only what was recorded before the cutoff")
+            #expect(try await outbox.pruneSettledEvents(before: now.adding(seconds: 1)) == 1)
+            #expect(try await outbox.events(of: made[0].id, owner: owner, before: nil, limit: 10)?.isEmpty == true)
+            #expect(try await outbox.deliveryAttempts(of: made[0].id, owner: owner, before: nil, limit: 10)?.isEmpty == true)
+            #expect(try await outbox.events(of: made[1].id, owner: owner, before: nil, limit: 10)?.count == 1, "pending stays")
+        }
+    }
+
+    @Test(arguments: StoreKind.available)
     func concurrentDispatchersNeverShareAnEvent(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let (outbox, _, _, _, made) = try await prepare(store, count: 40)
