@@ -33,6 +33,16 @@ import Testing
         NewAlertEvent(kind: .firing, episode: episode, isSent: sent, sampleTime: now, data: data)
     }
 
+    /// Each subscription, fresh, fires its first episode: one event each, due now.
+    private func fireOnce(_ subscriptions: [Subscription], in outbox: any AlertOutbox) async throws {
+        _ = try await outbox.advance(
+            subscriptions.map { subscription in
+                AlertAdvance(
+                    subscriptionID: subscription.id, expectedRevision: 0, state: state(firing: 1), judgedThrough: now,
+                    events: [firing(1)], at: now)
+            })
+    }
+
     private func state(firing episode: Int) -> AlertState {
         AlertState(status: .firing, streak: 0, episode: episode, lastSent: now, episodeSent: true)
     }
@@ -231,12 +241,7 @@ import Testing
     func goneRevokedAndDeletedSubscriptionsGetNothing(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let (outbox, subscriptions, keys, owner, made) = try await prepare(store, count: 2)
-            for subscription in made {
-                _ = try await outbox.advance(
-                    AlertAdvance(
-                        subscriptionID: subscription.id, expectedRevision: 0, state: state(firing: 1), judgedThrough: now,
-                        events: [firing(1)], at: now))
-            }
+            try await fireOnce(made, in: outbox)
             // 410 Gone: the event is dead and the subscription paused.
             let claimed = try await outbox.claimEvents(limit: 10, holder: "a", now: now, leaseUntil: now.adding(seconds: 30))
             let gone = try #require(claimed.first { $0.event.subscriptionID == made[0].id })
@@ -319,12 +324,7 @@ import Testing
     func settledEventsArePrunedAndPendingOnesKept(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let (outbox, _, _, owner, made) = try await prepare(store, count: 2)
-            for subscription in made {
-                _ = try await outbox.advance(
-                    AlertAdvance(
-                        subscriptionID: subscription.id, expectedRevision: 0, state: state(firing: 1), judgedThrough: now,
-                        events: [firing(1)], at: now))
-            }
+            try await fireOnce(made, in: outbox)
             let claimed = try await outbox.claimEvents(limit: 10, holder: "a", now: now, leaseUntil: now.adding(seconds: 30))
             let delivered = try #require(claimed.first { $0.event.subscriptionID == made[0].id }).event.id
             try await outbox.complete(
@@ -344,12 +344,7 @@ import Testing
     func concurrentDispatchersNeverShareAnEvent(_ kind: StoreKind) async throws {
         try await kind.withStore { store in
             let (outbox, _, _, _, made) = try await prepare(store, count: 40)
-            for subscription in made {
-                _ = try await outbox.advance(
-                    AlertAdvance(
-                        subscriptionID: subscription.id, expectedRevision: 0, state: state(firing: 1), judgedThrough: now,
-                        events: [firing(1)], at: now))
-            }
+            try await fireOnce(made, in: outbox)
             let lease = now.adding(seconds: 30)
             let claims = try await withThrowingTaskGroup(of: [Int64].self) { group in
                 for holder in 0..<4 {
