@@ -45,6 +45,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
         // The store seam: the protocol every store implements, its change feed, the statistics
@@ -103,6 +104,7 @@ let package = Package(
                 "Alerting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The executable: command line, configuration and service wiring.
@@ -144,6 +146,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 "MetricsCore", "PostgresStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -205,8 +208,9 @@ let package = Package(
         .testTarget(
             name: "MetricsAPITests",
             dependencies: [
-                "MetricsCore", "MetricsStore", "MetricsAPI", "Alerting",
+                "MetricsCore", "MetricsStore", "MetricsAPI", "Alerting", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         .testTarget(

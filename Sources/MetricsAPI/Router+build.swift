@@ -16,8 +16,11 @@ import Prometheus
 ///   - telemetry: where the process's operational metrics (swift-metrics) are collected, for
 ///     `GET /ops/metrics`; with one, every request is counted by route and status.
 ///   - subscriptions: what the `/subscriptions` routes need; without it they do not exist.
+///   - stream: the live stream's log for `GET /stream`, fed from the statistics' refreshes; without
+///     it the route does not exist.
 public func buildRouter(
     statistics: LiveStatistics,
+    stream: SampleStream? = nil,
     responseCacheBytes: Int = 64 << 20,
     pollStatus: (@Sendable () -> PollStatus)? = nil,
     leases: (any TickerLeases)? = nil,
@@ -40,6 +43,7 @@ public func buildRouter(
             targets: subscriptions.targets, changed: subscriptions.changed, now: subscriptions.now
         ).addRoutes(to: router.group("subscriptions"))
     }
+    if let stream { StreamController(stream: stream, statistics: statistics).addRoutes(to: router) }
     router.get("openapi.json") { _, _ in JSONBody.response(bytes: OpenAPIDocument.json.utf8) }
     return router
 }

@@ -51,6 +51,9 @@ public final class LiveStatistics: Sendable {
         public var reading = Duration.zero
         /// Folding them into the statistics and re-ranking.
         public var folding = Duration.zero
+        /// The samples this refresh added to the book, by metric, in the order read; empty after a
+        /// full load, which replaces the book rather than adding to it.
+        public var added: [SampleColumns] = []
     }
 
     /// Reads the feed once and folds what it brings into the book, then slides every window to
@@ -86,13 +89,21 @@ public final class LiveStatistics: Sendable {
                 state.isLoaded = true
             }
         } else {
-            state.withLock { state in
+            report.added = state.withLock { state in
                 state.book.register(changes.metrics)
+                var added: [SampleColumns] = []
                 for series in changes.samples {
-                    state.book.insert(series.metricID, timestamps: series.timestamps, values: series.values)
+                    // The feed may repeat samples already held: only the new ones are reported.
+                    var fresh = SampleColumns(metricID: series.metricID)
+                    state.book.insert(series.metricID, timestamps: series.timestamps, values: series.values) { offset in
+                        fresh.timestamps.append(series.timestamps[offset])
+                        fresh.values.append(series.values[offset])
+                    }
+                    if !fresh.timestamps.isEmpty { added.append(fresh) }
                 }
                 state.book.advance(to: time)
                 state.cursor = changes.cursor
+                return added
             }
         }
         report.folding = clock.now - read
@@ -102,11 +113,17 @@ public final class LiveStatistics: Sendable {
 
     /// Refreshes every `interval` until cancelled. A failed read is logged and retried at the
     /// next tick; the book keeps serving what it has.
-    public func run(every interval: Duration = defaultInterval, logger: Logger) async {
+    ///
+    /// - Parameter refreshed: called after each refresh, before the next: the live stream
+    ///   publishes what it added.
+    public func run(
+        every interval: Duration = defaultInterval, logger: Logger, refreshed: @Sendable (Refresh) -> Void = { _ in }
+    ) async {
         var failing = false
         while !Task.isCancelled {
             do {
                 let report = try await refresh()
+                refreshed(report)
                 if report.samples > 0 {
                     logger.debug(
                         "statistics: \(report.isFullLoad ? "loaded" : "folded in") \(report.samples) samples of \(report.metrics) metrics (read in \(report.reading), folded in \(report.folding))"

@@ -25,7 +25,8 @@ func buildApplication(
     // the poller's HTTP clients make theirs when they are built.
     let telemetry = Telemetry.registry
     let statistics = LiveStatistics(store: store)
-    var services: [any Service] = [StatisticsService(statistics: statistics, logger: logger)]
+    let stream = SampleStream(statistics: statistics)
+    var services: [any Service] = [StatisticsService(statistics: statistics, stream: stream, logger: logger)]
     var pollStatus: (@Sendable () -> PollStatus)?
     if settings.poll {
         let poller = buildPoller(settings, store: store, logger: logger)
@@ -51,6 +52,7 @@ func buildApplication(
     return Application(
         router: buildRouter(
             statistics: statistics,
+            stream: stream,
             responseCacheBytes: settings.responseCacheMegabytes << 20,
             pollStatus: pollStatus,
             leases: store as? any TickerLeases,
@@ -139,6 +141,8 @@ enum DatabaseLocation: Hashable, Sendable, CustomStringConvertible {
 /// Keeps the statistics following the store for as long as the server runs.
 struct StatisticsService: Service {
     let statistics: LiveStatistics
+    /// Where each refresh's new samples are published.
+    let stream: SampleStream
     let logger: Logger
 
     func run() async throws {
@@ -150,7 +154,7 @@ struct StatisticsService: Service {
                 logger.info(
                     "statistics ready: \(metrics) metrics, \(samples) samples in memory, loaded in \(ContinuousClock.now - started)")
             }
-            await statistics.run(logger: logger)
+            await statistics.run(logger: logger, refreshed: stream.publish)
         }
     }
 }

@@ -46,6 +46,35 @@ import Testing
         }
     }
 
+    /// The live stream sends what each refresh reports as added: every new sample once, and none
+    /// that the feed repeats or that the book already held.
+    @Test(arguments: StoreKind.available)
+    func eachRefreshReportsExactlyTheSamplesItAdded(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let statistics = LiveStatistics(store: store, now: { now })
+            try await store.record([btc: 1, eth: 10], at: now.adding(seconds: -120), origin: .polled(from: "test"))
+            let first = try await statistics.refresh()
+            #expect(first.isFullLoad && first.added.isEmpty, "a full load replaces the book: nothing is reported as added")
+
+            try await store.record([btc: 2, eth: 20], at: now.adding(seconds: -60), origin: .polled(from: "test"))
+            // Backfill-like: one sample older than held ones, and one the book already holds.
+            _ = try await store.importSamples([
+                SampleRow(key: btc, timestamp: now.adding(seconds: -180), value: 0.5),
+                SampleRow(key: btc, timestamp: now.adding(seconds: -120), value: 1),
+            ])
+            let second = try await statistics.refresh()
+            #expect(!second.isFullLoad)
+            let added = Dictionary(
+                uniqueKeysWithValues: second.added.map { ($0.metricID, Set(zip($0.timestamps, $0.values).map { "\($0)=\($1)" })) })
+            let at = { (seconds: Double) in now.adding(seconds: seconds).microsecondsSince1970 }
+            #expect(added[1] == ["\(at(-180))=0.5", "\(at(-60))=2.0"])
+            #expect(added[2] == ["\(at(-60))=20.0"])
+
+            let third = try await statistics.refresh()
+            #expect(third.added.isEmpty, "nothing new, nothing reported")
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func aLargeChangeIsLoadedBesideTheServedBook(_ kind: StoreKind) async throws {
         try await kind.withStore { store in

@@ -27,8 +27,13 @@ public struct MetricSeries: Sendable {
 
     /// Adds samples (in any order) and returns how many were new; a timestamp already held keeps
     /// its value, as in the store. Statistics are brought up to date by the next ``advance(to:)``.
+    ///
+    /// - Parameter taken: called with the offset (in the arrays given) of each sample that was
+    ///   new, in the order given: the live stream sends exactly those.
     @discardableResult
-    public mutating func insert(timestamps newTimestamps: [Int64], values newValues: [Double]) -> Int {
+    public mutating func insert(
+        timestamps newTimestamps: [Int64], values newValues: [Double], taken: ((Int) -> Void)? = nil
+    ) -> Int {
         precondition(newTimestamps.count == newValues.count, "one value per timestamp")
         if timestamps.isEmpty, newTimestamps.isStrictlyAscending {
             // A first load: adopt the arrays as they are, and fold each window once at the next
@@ -36,10 +41,11 @@ public struct MetricSeries: Sendable {
             timestamps = newTimestamps
             values = newValues
             needsRebuild = true
+            if let taken { newTimestamps.indices.forEach(taken) }
             return newTimestamps.count
         }
         var added = 0
-        for (timestamp, value) in zip(newTimestamps, newValues) {
+        for (offset, (timestamp, value)) in zip(newTimestamps, newValues).enumerated() {
             if let last = timestamps.last, timestamp <= last {
                 // Late or repeated: rare (imports, backfills), so an O(n) insert is fine.
                 let position = timestamps.partitionPoint { $0 >= timestamp }
@@ -58,6 +64,7 @@ public struct MetricSeries: Sendable {
                     for window in windows.indices { windows[window].append(value, at: timestamp, previous: previous) }
                 }
             }
+            taken?(offset)
             added += 1
         }
         return added

@@ -1,7 +1,7 @@
 extension RandomAccessCollection {
     /// The index of the first element for which `belongsToSecondPart` is true, in a collection where
     /// every such element follows every other: a binary search, O(log n).
-    func partitionPoint(where belongsToSecondPart: (Element) throws -> Bool) rethrows -> Index {
+    public func partitionPoint(where belongsToSecondPart: (Element) throws -> Bool) rethrows -> Index {
         var low = startIndex
         var count = self.count
         while count > 0 {

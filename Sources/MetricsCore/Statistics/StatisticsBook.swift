@@ -61,11 +61,12 @@ public struct StatisticsBook: Sendable {
     }
 
     /// Adds samples of a registered metric; returns how many were new. Statistics follow at the
-    /// next ``advance(to:)``.
+    /// next ``advance(to:)``. `taken` is called with the offset of each sample that was new (see
+    /// ``MetricSeries/insert(timestamps:values:taken:)``).
     @discardableResult
-    public mutating func insert(_ id: Int64, timestamps: [Int64], values: [Double]) -> Int {
+    public mutating func insert(_ id: Int64, timestamps: [Int64], values: [Double], taken: ((Int) -> Void)? = nil) -> Int {
         guard let slot = slotByID[id] else { return 0 }
-        let added = series[slot].insert(timestamps: timestamps, values: values)
+        let added = series[slot].insert(timestamps: timestamps, values: values, taken: taken)
         if added > 0 { touched.insert(id) }
         return added
     }
