@@ -2,27 +2,36 @@ import Hummingbird
 import MetricsCore
 import Synchronization
 
-/// A JSON body rendered once, with its entity tag, answered as `200` or `304`.
+/// A body rendered once, with its entity tag, answered as `200` or `304`: JSON, or the
+/// dashboard's page and files.
 struct RenderedBody: Sendable {
     let buffer: ByteBuffer
     let entityTag: String
+    let contentType: String
+    /// Sent with both answers, as RFC 9110 asks of a `304`.
+    let headers: HTTPFields
 
     init(_ body: some JSONBodyWritable, capacity: Int = 256) {
         var json = JSONWriter(capacity: capacity)
         body.write(to: &json)
-        buffer = json.buffer
-        entityTag = EntityTag.of(buffer)
+        self.init(bytes: json.buffer, contentType: JSONBody.contentType)
+    }
+
+    init(bytes: ByteBuffer, contentType: String, headers: HTTPFields = [:]) {
+        buffer = bytes
+        entityTag = EntityTag.of(bytes)
+        self.contentType = contentType
+        self.headers = headers
     }
 
     func response(to request: Request) -> Response {
+        var headers = headers
+        headers[.eTag] = entityTag
         if EntityTag.request(request, matches: entityTag) {
-            return Response(status: .notModified, headers: [.eTag: entityTag])
+            return Response(status: .notModified, headers: headers)
         }
-        return Response(
-            status: .ok,
-            headers: [.contentType: JSONBody.contentType, .eTag: entityTag],
-            body: .init(byteBuffer: buffer)
-        )
+        headers[.contentType] = contentType
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
     }
 }
 
@@ -79,4 +88,6 @@ enum ResponseKey: Hashable, Sendable {
     case metrics
     case metric(id: Int64, window: StatisticsWindow, maxPoints: Int?)
     case rankings(type: MetricType, window: StatisticsWindow, measure: VolatilityMeasure, limit: Int, offset: Int)
+    case overview(window: StatisticsWindow)
+    case page(OverviewTable.Query)
 }
