@@ -8,7 +8,7 @@ public enum OpenAPIDocument {
           "openapi": "3.1.0",
           "info": {
             "title": "cryptometrics",
-            "version": "1.4.0",
+            "version": "1.5.0",
             "description": "Cryptocurrency price and volume metrics polled from exchanges, with history, volatility statistics and rankings over 1-hour, 24-hour and 7-day windows, kept ready as samples arrive. GET /metrics and GET /metrics/{id} are compatible with the original Flask app. Responses carry a strong ETag; send it back in If-None-Match for a 304."
           },
           "paths": {
@@ -110,6 +110,92 @@ public enum OpenAPIDocument {
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
                   "503": {"$ref": "#/components/responses/Loading"}
+                }
+              }
+            },
+            "/overview": {
+              "get": {
+                "operationId": "getOverview",
+                "summary": "Every metric at a glance, in id order: its newest value, its change over the last hour and day, its statistics and rank over the window, and a sparkline. The dashboard loads it once, then follows /stream.",
+                "parameters": [
+                  {"name": "window", "in": "query", "description": "Default 24h.", "schema": {"$ref": "#/components/schemas/Window"}}
+                ],
+                "responses": {
+                  "200": {
+                    "description": "One entry per metric.",
+                    "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Overview"}}}
+                  },
+                  "304": {"description": "Unchanged since the ETag sent in If-None-Match."},
+                  "400": {
+                    "description": "A query parameter is unknown or invalid.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                  },
+                  "503": {"$ref": "#/components/responses/Loading"}
+                }
+              }
+            },
+            "/stream": {
+              "get": {
+                "operationId": "stream",
+                "summary": "Server-sent events (text/event-stream), open until the client or the server ends it. Each new sample is an event named sample (its data a SampleEvent, one line of JSON); reset tells the client it missed events and must reload what it shows; a comment heartbeat follows 15 s without events. Every event has an id of this instance: send the last one seen as Last-Event-ID when reconnecting, and what came after it is sent first (kept 10 minutes, up to 64 MiB), else a reset. A client that stops reading for 10 s, or falls 4 MiB further behind than when it connected, is disconnected.",
+                "parameters": [
+                  {"name": "metrics", "in": "query", "description": "Metric ids separated by commas (at most 1000): only their samples are sent. Default every metric.", "schema": {"type": "string", "pattern": "^[0-9]+(,[0-9]+)*$"}},
+                  {"name": "Last-Event-ID", "in": "header", "description": "The id of the last event received, to resume after it.", "schema": {"type": "string"}}
+                ],
+                "responses": {
+                  "200": {
+                    "description": "The stream of events.",
+                    "content": {"text/event-stream": {"schema": {"type": "string"}, "x-event-data": {"sample": {"$ref": "#/components/schemas/SampleEvent"}}}}
+                  },
+                  "400": {
+                    "description": "metrics is not a list of ids, has too many, or another query parameter was given.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                  },
+                  "404": {
+                    "description": "metrics names a metric that does not exist.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                  }
+                }
+              }
+            },
+            "/": {
+              "get": {
+                "operationId": "dashboard",
+                "summary": "The dashboard (HTML): the overview table is in the page, sorted and paged by these parameters, and readable without JavaScript; the script (/dashboard.js) adds charts, live updates, rankings and status.",
+                "parameters": [
+                  {"name": "window", "in": "query", "description": "Default 24h.", "schema": {"$ref": "#/components/schemas/Window"}},
+                  {"name": "sort", "in": "query", "description": "The column to sort by, default ticker.", "schema": {"type": "string", "enum": ["ticker", "metric_type", "value", "change_1h", "change_24h", "stddev", "cv", "log_return_volatility", "rank"]}},
+                  {"name": "order", "in": "query", "description": "Default asc.", "schema": {"type": "string", "enum": ["asc", "desc"]}},
+                  {"name": "page", "in": "query", "description": "100 rows a page, default 1.", "schema": {"type": "integer", "minimum": 1, "maximum": 1000000}}
+                ],
+                "responses": {
+                  "200": {"description": "The page.", "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}, "content": {"text/html": {"schema": {"type": "string"}}}},
+                  "304": {"description": "Unchanged since the ETag sent in If-None-Match."},
+                  "400": {
+                    "description": "A query parameter is unknown or invalid.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+                  }
+                }
+              }
+            },
+            "/dashboard.js": {
+              "get": {
+                "operationId": "dashboardScript",
+                "summary": "The dashboard's script.",
+                "responses": {
+                  "200": {"description": "The script.", "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}, "content": {"text/javascript": {"schema": {"type": "string"}}}},
+                  "304": {"description": "Unchanged since the ETag sent in If-None-Match."}
+                }
+              }
+            },
+            "/dashboard.css": {
+              "get": {
+                "operationId": "dashboardStyle",
+                "summary": "The dashboard's style sheet.",
+                "responses": {
+                  "200": {"description": "The style sheet.", "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}, "content": {"text/css": {"schema": {"type": "string"}}}},
+                  "304": {"description": "Unchanged since the ETag sent in If-None-Match."}
                 }
               }
             },
@@ -583,6 +669,58 @@ public enum OpenAPIDocument {
                     "pattern": "^[0-9]+/[0-9]+$",
                     "description": "k/n: position by standard deviation ascending (ties by id) among metrics of the same type with a standard deviation over the same window; null without one, and for a custom range."
                   }
+                }
+              },
+              "Overview": {
+                "type": "object",
+                "required": ["window", "metrics"],
+                "additionalProperties": false,
+                "properties": {
+                  "window": {"$ref": "#/components/schemas/Window"},
+                  "metrics": {
+                    "type": "array",
+                    "items": {
+                      "type": "object",
+                      "required": [
+                        "id", "ticker", "metric_type", "value", "timestamp", "change_1h", "change_24h", "standard_deviation",
+                        "coefficient_of_variation", "log_return_volatility", "rank", "samples", "sparkline"
+                      ],
+                      "additionalProperties": false,
+                      "properties": {
+                        "id": {"type": "integer", "minimum": 1},
+                        "ticker": {"$ref": "#/components/schemas/Ticker"},
+                        "metric_type": {"$ref": "#/components/schemas/MetricType"},
+                        "value": {"type": ["number", "null"], "description": "The newest sample's value (within 7 days); null without one."},
+                        "timestamp": {"type": ["string", "null"], "format": "date-time", "description": "The newest sample's time."},
+                        "change_1h": {"type": ["number", "null"], "description": "Percent change from the newest sample at or before an hour ago; null without one, or when it was 0."},
+                        "change_24h": {"type": ["number", "null"], "description": "The same over a day."},
+                        "standard_deviation": {"$ref": "#/components/schemas/StandardDeviation"},
+                        "coefficient_of_variation": {"$ref": "#/components/schemas/CoefficientOfVariation"},
+                        "log_return_volatility": {"$ref": "#/components/schemas/LogReturnVolatility"},
+                        "rank": {"type": ["string", "null"], "pattern": "^[0-9]+/[0-9]+$", "description": "As metric_rank."},
+                        "samples": {"type": "integer", "minimum": 0, "description": "Samples in the window."},
+                        "sparkline": {"type": "array", "maxItems": 24, "items": {"type": "number"}, "description": "The newest sample at each of 24 evenly spaced moments of the window, oldest first, each sample once."}
+                      }
+                    }
+                  }
+                }
+              },
+              "SampleEvent": {
+                "type": "object",
+                "description": "The data of a sample event of /stream: the sample, and its metric's statistics over the window as of the refresh that brought it.",
+                "required": ["id", "ticker", "metric_type", "timestamp", "value", "window", "samples", "standard_deviation", "coefficient_of_variation", "log_return_volatility"],
+                "additionalProperties": false,
+                "properties": {
+                  "id": {"type": "integer", "minimum": 1},
+                  "ticker": {"$ref": "#/components/schemas/Ticker"},
+                  "metric_type": {"$ref": "#/components/schemas/MetricType"},
+                  "timestamp": {"type": "string", "format": "date-time"},
+                  "value": {"type": "number"},
+                  "window": {"$ref": "#/components/schemas/Window"},
+                  "samples": {"type": "integer", "minimum": 0},
+                  "standard_deviation": {"$ref": "#/components/schemas/StandardDeviation"},
+                  "coefficient_of_variation": {"$ref": "#/components/schemas/CoefficientOfVariation"},
+                  "log_return_volatility": {"$ref": "#/components/schemas/LogReturnVolatility"}
                 }
               },
               "Ranking": {

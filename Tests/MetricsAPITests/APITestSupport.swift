@@ -53,7 +53,9 @@ struct APIHarness {
             keys: store, store: store, outbox: store, targets: WebhookTargetPolicy(allowPrivateTargets: allowPrivateTargets),
             now: { now })
         let app = Application(
-            router: buildRouter(statistics: statistics, pollStatus: pollStatus, leases: leases, subscriptions: subscriptions))
+            router: buildRouter(
+                statistics: statistics, stream: SampleStream(statistics: statistics), pollStatus: pollStatus, leases: leases,
+                subscriptions: subscriptions))
         try await app.test(.router) { client in try await body(client, statistics) }
     }
 }

@@ -61,6 +61,12 @@ import Testing
                 ("/healthz", "/healthz", 200),
                 ("/readyz", "/readyz", 200),
                 ("/status", "/status", 404),
+                ("/overview", "/overview", 200),
+                ("/overview?window=7d", "/overview", 200),
+                ("/overview?window=2d", "/overview", 400),
+                ("/stream?metrics=x", "/stream", 400),
+                ("/stream?metrics=99", "/stream", 404),
+                ("/?sort=nothing", "/", 400),
             ]
             try await api.test { client in
                 for request in requests {
