@@ -1114,6 +1114,8 @@
       svg.replaceChildren();
       const pts = state.points;
       svg.setAttribute("data-points", String(pts.length));
+      // What the history was asked with, so that a test can ask the API the same.
+      svg.setAttribute("data-max-points", String(state.maxPoints));
       geom = null;
       const name = state.meta ? state.meta.ticker + " " + state.meta.metric_type : "Metric " + id;
       if (!pts.length) {
