@@ -66,7 +66,8 @@ func buildApplication(
         services: services,
         onServerRunning: { channel in
             let port = channel.localAddress?.port ?? settings.port
-            logger.info("serving the API on http://\(settings.host):\(port) (try /metrics; the API is described at /openapi.json)")
+            logger.info(
+                "serving the API on http://\(settings.host):\(port) (the dashboard is at /, the API is described at /openapi.json)")
             await onServerRunning(port)
         },
         logger: logger

@@ -73,6 +73,7 @@ public final class SampleStream: Sendable {
     private let clock = ContinuousClock()
     private let state = Mutex(State())
     private let connected = Atomic<Int>(0)
+    let telemetry = StreamTelemetry()
 
     public init(statistics: LiveStatistics, configuration: Configuration = Configuration()) {
         self.statistics = statistics
@@ -85,8 +86,8 @@ public final class SampleStream: Sendable {
 
     /// Counts a client in for as long as `body` runs.
     func connect<Result>(_ body: () async throws -> Result) async rethrows -> Result {
-        connected.add(1, ordering: .relaxed)
-        defer { connected.subtract(1, ordering: .relaxed) }
+        telemetry.connected(connected.add(1, ordering: .relaxed).newValue)
+        defer { telemetry.connected(connected.subtract(1, ordering: .relaxed).newValue) }
         return try await body()
     }
 
@@ -148,6 +149,7 @@ public final class SampleStream: Sendable {
             state.total += bytes.readableBytes
             state.bytes += bytes.readableBytes
             state.batches.append(Batch(first: first, events: events, bytes: bytes, total: state.total, published: now))
+            telemetry.published(events.count)
             // Forget what is too old or too much; at least the newest batch stays.
             var dropped = 0
             while dropped < state.batches.count - 1,

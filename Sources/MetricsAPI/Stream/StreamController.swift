@@ -100,7 +100,10 @@ struct StreamConnection: Sendable {
             try await group.next()
         }
         // A write still pending would never let the end through: the error closes the connection.
-        if writing.startedAt != nil { throw Ending.stalled(stream.configuration.stallTimeout) }
+        if writing.startedAt != nil {
+            stream.telemetry.cutOff(stalled: true)
+            throw Ending.stalled(stream.configuration.stallTimeout)
+        }
         try await writer.finish(nil)
     }
 
@@ -132,7 +135,10 @@ struct StreamConnection: Sendable {
             // The lag at connection is what it asked to be sent; it may only fall so much further.
             let limit = allowance ?? lag + configuration.clientLagBytes
             allowance = limit
-            guard lag <= limit else { return }
+            guard lag <= limit else {
+                stream.telemetry.cutOff(stalled: false)
+                return
+            }
             let chunk = pending(batches, after: position)
             if chunk.bytes.readableBytes > 0 { try await watch.write(chunk.bytes, to: &writer) }
             position = chunk.through
