@@ -167,7 +167,7 @@ public enum OpenAPIDocument {
                   {"name": "window", "in": "query", "description": "Default 24h.", "schema": {"$ref": "#/components/schemas/Window"}},
                   {"name": "sort", "in": "query", "description": "The column to sort by, default ticker.", "schema": {"type": "string", "enum": ["ticker", "metric_type", "value", "change_1h", "change_24h", "stddev", "cv", "log_return_volatility", "rank"]}},
                   {"name": "order", "in": "query", "description": "Default asc.", "schema": {"type": "string", "enum": ["asc", "desc"]}},
-                  {"name": "page", "in": "query", "description": "100 rows a page, default 1.", "schema": {"type": "integer", "minimum": 1, "maximum": 1000000}}
+                  {"name": "page", "in": "query", "description": "50 rows a page, default 1.", "schema": {"type": "integer", "minimum": 1, "maximum": 1000000}}
                 ],
                 "responses": {
                   "200": {"description": "The page.", "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}, "content": {"text/html": {"schema": {"type": "string"}}}},

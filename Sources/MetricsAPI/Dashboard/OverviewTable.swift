@@ -61,7 +61,8 @@ struct OverviewTable {
         }
     }
 
-    static var rowsPerPage: Int { 100 }
+    /// Fifty rows keep a full page, with its script and style, under 150 KB.
+    static var rowsPerPage: Int { 50 }
 
     let query: Query
     let summaries: [MetricSummary]
