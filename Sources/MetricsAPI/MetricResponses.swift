@@ -70,6 +70,10 @@ struct MetricDetailBody: JSONBodyWritable {
         json.key("metric_type")
         json.string(report.metric.type.rawValue)
         json.raw(",")
+        // How many samples the statistics are over, whatever max_points kept of them.
+        json.key("samples")
+        json.integer(report.statistics.count)
+        json.raw(",")
         json.key("standard_deviation")
         json.optionalFloat(report.statistics.standardDeviation)
         json.raw(",")

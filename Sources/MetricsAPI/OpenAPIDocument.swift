@@ -634,7 +634,7 @@ public enum OpenAPIDocument {
                 "type": "object",
                 "required": [
                   "id", "ticker", "metric_type", "metric_24h_history", "standard_deviation", "metric_rank",
-                  "coefficient_of_variation", "log_return_volatility", "window"
+                  "coefficient_of_variation", "log_return_volatility", "window", "samples"
                 ],
                 "additionalProperties": false,
                 "properties": {
@@ -664,6 +664,7 @@ public enum OpenAPIDocument {
                     }
                   },
                   "standard_deviation": {"$ref": "#/components/schemas/StandardDeviation"},
+                  "samples": {"type": "integer", "minimum": 0, "description": "How many samples the statistics are over: the window's or range's, before max_points."},
                   "metric_rank": {
                     "type": ["string", "null"],
                     "pattern": "^[0-9]+/[0-9]+$",

@@ -196,6 +196,44 @@ import Testing
         }
     }
 
+    /// Nobody connected, and nobody who left within the replay time: publishing costs nothing,
+    /// and a client that comes back later is told to reset rather than missing what was skipped.
+    @Test func anInstanceNobodyFollowsPublishesNothing() async throws {
+        var configuration = SampleStream.Configuration()
+        configuration.replay = .milliseconds(100)
+        let harness = Harness(configuration: configuration)
+        try await harness.serve { base in
+            let left = try await withEventStream(base + "/stream") { events in
+                _ = try await events.next()
+                try await harness.cycle([harness.btc: 101])
+                return try #require(try await events.nextEvent()?.id)
+            }
+            // The server learns that a client went at its next write to it.
+            var value = 101.0
+            let gone = try await eventually { () -> Bool? in
+                value += 1
+                try await harness.cycle([harness.btc: value])
+                return harness.stream.clients == 0 ? true : nil
+            }
+            #expect(gone == true)
+            // Cycles go on being published until the replay time after the client left is over.
+            let quiet = try await eventually(within: .seconds(30)) { () -> Bool? in
+                let head = harness.stream.head
+                value += 1
+                try await harness.cycle([harness.btc: value])
+                return harness.stream.head == head ? true : nil
+            }
+            #expect(quiet == true, "publishing went on with nobody following")
+            let head = harness.stream.head
+            try await harness.cycle([harness.btc: 103, harness.eth: 13])
+            #expect(harness.stream.head == head, "nothing published while nobody follows")
+            let answer = try await withEventStream(base + "/stream", lastEventID: left) { events in
+                try await events.nextEvent()?.name
+            }
+            #expect(answer == "reset")
+        }
+    }
+
     @Test func aQuietStreamGetsHeartbeats() async throws {
         var configuration = SampleStream.Configuration()
         configuration.heartbeat = .milliseconds(100)

@@ -32,7 +32,7 @@ import Testing
             service.signal(signal)
             let status = try await service.exitStatus(within: .seconds(5))
             #expect(status == 0, "\(service.log)")
-            #expect(clock.now - sent < .seconds(2), "stopped in \(clock.now - sent)")
+            #expect(clock.now - sent < .seconds(2), "stopped in \(clock.now - sent): \(service.log.suffix(3_000))")
             #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("cryptometrics.sqlite").path))
         }
     }
@@ -66,7 +66,7 @@ import Testing
                 service.signal(SIGTERM)
                 let status = try await service.exitStatus(within: .seconds(10))
                 #expect(status == 0, "\(service.log)")
-                #expect(clock.now - sent < .seconds(2), "stopped in \(clock.now - sent)")
+                #expect(clock.now - sent < .seconds(2), "stopped in \(clock.now - sent): \(service.log.suffix(3_000))")
             }
         }
     }

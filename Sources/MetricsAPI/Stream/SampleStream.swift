@@ -64,6 +64,8 @@ public final class SampleStream: Sendable {
         var unregistered: Set<Int> = []
         var cancelledBeforeRegistering: Set<Int> = []
         var nextWaiter = 0
+        /// When the last client went, if one ever came and none is connected now.
+        var lastClientLeft: ContinuousClock.Instant?
     }
 
     public let configuration: Configuration
@@ -87,8 +89,33 @@ public final class SampleStream: Sendable {
     /// Counts a client in for as long as `body` runs.
     func connect<Result>(_ body: () async throws -> Result) async rethrows -> Result {
         telemetry.connected(connected.add(1, ordering: .relaxed).newValue)
-        defer { telemetry.connected(connected.subtract(1, ordering: .relaxed).newValue) }
+        defer {
+            let left = connected.subtract(1, ordering: .relaxed).newValue
+            telemetry.connected(left)
+            if left == 0 { state.withLock { $0.lastClientLeft = clock.now } }
+        }
         return try await body()
+    }
+
+    /// Whether anyone may want what is published now: a client is connected, or one left within
+    /// the replay time and may come back for it. Otherwise publishing is skipped, so that an
+    /// instance nobody watches spends nothing on the stream (a start's backfill is thousands of
+    /// events).
+    private func isFollowed(at now: ContinuousClock.Instant) -> Bool {
+        if clients > 0 { return true }
+        return state.withLock { state in state.lastClientLeft.map { now - $0 < configuration.replay } ?? false }
+    }
+
+    /// Forgets the log when publishing is skipped, and leaves a gap in the numbers, so that a
+    /// client that comes back with an id from before is told to reset rather than missing what
+    /// was skipped.
+    private func skip() {
+        state.withLock { state in
+            guard !state.batches.isEmpty else { return }
+            state.batches.removeAll()
+            state.bytes = 0
+            state.nextSequence += 1
+        }
     }
 
     /// The sequence number of the newest event, 0 before the first.
@@ -100,6 +127,7 @@ public final class SampleStream: Sendable {
     /// over ``Configuration/window`` as of that refresh; after a full load, which may have skipped
     /// anything, a `reset`.
     public func publish(_ refresh: LiveStatistics.Refresh) {
+        guard isFollowed(at: clock.now) else { return skip() }
         if refresh.isFullLoad {
             publishReset(reason: "The statistics were reloaded from the store; reload what you show.")
             return
@@ -114,6 +142,8 @@ public final class SampleStream: Sendable {
         var encoder = StreamEventEncoder(instance: instance)
         append { sequence in
             for (columns, metric, statistics) in described {
+                // Shutting down: nobody will read this (a start's backfill takes a while to encode).
+                if Task.isCancelled { return ([], ByteBuffer()) }
                 for (timestamp, value) in zip(columns.timestamps, columns.values) {
                     let sample = SampleEvent(
                         metric: metric, timestamp: timestamp, value: value, window: window, statistics: statistics)
