@@ -138,7 +138,7 @@ public enum OpenAPIDocument {
             "/stream": {
               "get": {
                 "operationId": "stream",
-                "summary": "Server-sent events (text/event-stream), open until the client or the server ends it. Each new sample is an event named sample (its data a SampleEvent, one line of JSON); reset tells the client it missed events and must reload what it shows; a comment heartbeat follows 15 s without events. Every event has an id of this instance: send the last one seen as Last-Event-ID when reconnecting, and what came after it is sent first (kept 10 minutes, up to 64 MiB), else a reset. A client that stops reading for 10 s, or falls 4 MiB further behind than when it connected, is disconnected.",
+                "summary": "Server-sent events (text/event-stream), open until the client or the server ends it. Each new sample is an event named sample (its data a SampleEvent, one line of JSON); reset tells the client it missed events and must reload what it shows; a comment heartbeat follows 15 s without events. Opened with Authorization: Bearer KEY, it also carries an event named alert (its data an AlertStreamEvent) for every alert event recorded for that key's subscriptions, by any instance. Every event has an id of this instance: send the last one seen as Last-Event-ID when reconnecting, and what came after it is sent first (kept 10 minutes, up to 64 MiB), else a reset. A client that stops reading for 10 s, or falls 4 MiB further behind than when it connected, is disconnected.",
                 "parameters": [
                   {"name": "metrics", "in": "query", "description": "Metric ids separated by commas (at most 1000): only their samples are sent. Default every metric.", "schema": {"type": "string", "pattern": "^[0-9]+(,[0-9]+)*$"}},
                   {"name": "Last-Event-ID", "in": "header", "description": "The id of the last event received, to resume after it.", "schema": {"type": "string"}}
@@ -146,7 +146,11 @@ public enum OpenAPIDocument {
                 "responses": {
                   "200": {
                     "description": "The stream of events.",
-                    "content": {"text/event-stream": {"schema": {"type": "string"}, "x-event-data": {"sample": {"$ref": "#/components/schemas/SampleEvent"}}}}
+                    "content": {"text/event-stream": {"schema": {"type": "string"}, "x-event-data": {"sample": {"$ref": "#/components/schemas/SampleEvent"}, "alert": {"$ref": "#/components/schemas/AlertStreamEvent"}}}}
+                  },
+                  "401": {
+                    "description": "An Authorization header was given, but not with an active key.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   },
                   "400": {
                     "description": "metrics is not a list of ids, has too many, or another query parameter was given.",
@@ -704,6 +708,20 @@ public enum OpenAPIDocument {
                       }
                     }
                   }
+                }
+              },
+              "AlertStreamEvent": {
+                "type": "object",
+                "description": "The data of an alert event of /stream: the webhook's body (type, timestamp, data) with the event's id, its status when recorded, and its subscription.",
+                "required": ["type", "timestamp", "data", "event_id", "status", "subscription_id"],
+                "additionalProperties": false,
+                "properties": {
+                  "type": {"type": "string", "enum": ["alert.firing", "alert.resolved"]},
+                  "timestamp": {"type": "string", "format": "date-time"},
+                  "data": {"$ref": "#/components/schemas/EventData"},
+                  "event_id": {"type": "string", "pattern": "^evt_[0-9]+$"},
+                  "status": {"type": "string", "enum": ["pending", "delivered", "dead", "suppressed"]},
+                  "subscription_id": {"type": "integer", "minimum": 1}
                 }
               },
               "SampleEvent": {

@@ -45,7 +45,7 @@ public func buildRouter(
             targets: subscriptions.targets, changed: subscriptions.changed, now: subscriptions.now
         ).addRoutes(to: router.group("subscriptions"))
     }
-    if let stream { StreamController(stream: stream, statistics: statistics).addRoutes(to: router) }
+    if let stream { StreamController(stream: stream, statistics: statistics, keys: subscriptions?.keys).addRoutes(to: router) }
     router.get("openapi.json") { _, _ in JSONBody.response(bytes: OpenAPIDocument.json.utf8) }
     return router
 }

@@ -163,14 +163,7 @@ struct SubscriptionsController {
 
     /// The id of the key the request is made with, or a 401 that says how to get one.
     private func authenticate(_ request: Request) async throws -> Int64 {
-        let refusal = APIError(
-            .unauthorized, "This endpoint needs Authorization: Bearer KEY, with an active key (cryptometrics keys create --name NAME).")
-        // The scheme's name is case-insensitive (RFC 9110).
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
-            let secret = APIKeySecret(presented: header.dropFirst("Bearer ".count))
-        else { throw refusal }
-        guard let key = try await keys.activeKey(hash: secret.hash) else { throw refusal }
-        return key.id
+        try await BearerKey.owner(of: request, keys: keys)
     }
 
     /// `?before=&limit=`: newest first, pages going back.

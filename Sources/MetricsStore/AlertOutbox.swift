@@ -54,6 +54,34 @@ public protocol AlertOutbox: Sendable {
     /// retries from its next claim. ``RedeliveryResult/inFlight`` while any event of the
     /// subscription is being delivered, so that its events still go out one at a time.
     func redeliver(event: Int64, of subscription: Int64, owner: Int64, at now: Timestamp) async throws -> RedeliveryResult
+
+    /// The events recorded since `cursor`, oldest first, each with the key that owns its
+    /// subscription: what the live stream shows their owners, from whichever instance recorded
+    /// them. Each is returned once, whatever order the writers' transactions commit in. Without a
+    /// cursor, none: only the position to follow from.
+    func recordedEvents(after cursor: ChangeCursor?) async throws -> RecordedAlertEvents
+}
+
+/// Events new to a follower of the outbox, and where it is now.
+public struct RecordedAlertEvents: Sendable {
+    public struct Owned: Sendable {
+        public let event: AlertEvent
+        /// The key that owns the event's subscription.
+        public let owner: Int64
+
+        public init(event: AlertEvent, owner: Int64) {
+            self.event = event
+            self.owner = owner
+        }
+    }
+
+    public let events: [Owned]
+    public let cursor: ChangeCursor
+
+    public init(events: [Owned], cursor: ChangeCursor) {
+        self.events = events
+        self.cursor = cursor
+    }
 }
 
 extension AlertOutbox {

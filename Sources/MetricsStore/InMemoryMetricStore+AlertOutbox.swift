@@ -140,6 +140,19 @@ extension InMemoryMetricStore {
         }
     }
 
+    public func recordedEvents(after cursor: ChangeCursor?) async throws -> RecordedAlertEvents {
+        subscriptionTable.withLock { table in
+            let newest = table.events.keys.max() ?? 0
+            guard let last = cursor?.position.first else {
+                return RecordedAlertEvents(events: [], cursor: ChangeCursor(position: [newest]))
+            }
+            let events = table.events.values.map(\.event).filter { $0.id > last }.sorted { $0.id < $1.id }.compactMap { event in
+                table.rows[event.subscriptionID].map { RecordedAlertEvents.Owned(event: event, owner: $0.subscription.owner) }
+            }
+            return RecordedAlertEvents(events: events, cursor: ChangeCursor(position: [max(last, newest)]))
+        }
+    }
+
     public func redeliver(event id: Int64, of subscription: Int64, owner: Int64, at now: Timestamp) async throws -> RedeliveryResult {
         subscriptionTable.withLock { table in
             guard table.rows[subscription]?.subscription.owner == owner, let stored = table.events[id],

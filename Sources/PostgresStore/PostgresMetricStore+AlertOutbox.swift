@@ -230,6 +230,45 @@ extension PostgresMetricStore: AlertOutbox {
         }
     }
 
+    public func recordedEvents(after cursor: ChangeCursor?) async throws -> RecordedAlertEvents {
+        // One snapshot for the position and the events read at it (see PostgresFeedPosition).
+        try await inTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { connection in
+            let snapshotXmin =
+                try await connection.query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint", logger: logger)
+                .single(Int64.self) ?? 0
+            guard let position = cursor.flatMap(PostgresFeedPosition.init) else {
+                // From now: what transactions still open at the snapshot's horizon already
+                // recorded counts as read.
+                var visible: [Int64] = []
+                let rows = try await connection.query(
+                    "SELECT DISTINCT xid::text::bigint FROM alert_event WHERE xid >= \(snapshotXmin)::text::xid8", logger: logger)
+                for try await xid in rows.decode(Int64.self) { visible.append(xid) }
+                return RecordedAlertEvents(events: [], cursor: PostgresFeedPosition(xmin: snapshotXmin, read: visible).cursor)
+            }
+            let alreadyRead = Set(position.read)
+            var events: [RecordedAlertEvents.Owned] = []
+            var seen: [Int64] = []
+            let rows = try await connection.query(
+                """
+                SELECT e.id, e.subscription_id, e.kind, e.episode, e.status, e.sample_us, e.created_us, e.data, e.attempts,
+                    e.next_attempt_us, e.delivered_us, e.last_error, s.owner_key_id, e.xid::text::bigint
+                FROM alert_event e JOIN subscription s ON s.id = e.subscription_id
+                WHERE e.xid >= \(position.xmin)::text::xid8 ORDER BY e.id
+                """,
+                logger: logger)
+            for try await (id, subscription, kind, episode, status, sample, created, data, attempts, next, delivered, error, owner, xid)
+                in rows.decode(
+                    (Int64, Int64, String, Int64, String, Int64, Int64, String, Int, Int64?, Int64?, String?, Int64, Int64).self)
+            where !alreadyRead.contains(xid) {
+                let event = try Self.event(
+                    (id, subscription, kind, episode, status, sample, created, data, attempts, next, delivered, error))
+                events.append(RecordedAlertEvents.Owned(event: event, owner: owner))
+                seen.append(xid)
+            }
+            return RecordedAlertEvents(events: events, cursor: position.advanced(to: snapshotXmin, seen: seen).cursor)
+        }
+    }
+
     public func deliveryAttempts(of subscription: Int64, owner: Int64, before: Int64?, limit: Int) async throws -> [RecordedAttempt]? {
         try await client.withConnection { connection in
             guard try await owns(subscription, owner: owner, on: connection) else { return nil }

@@ -197,6 +197,17 @@ enum PostgresSchema {
                 "CREATE INDEX alert_delivery_by_event ON alert_delivery (event_id)",
             ]
         ),
+        (
+            6, "alert events followed in commit order",
+            [
+                """
+                -- The live stream follows the outbox as the statistics follow sample_batch: by the
+                -- transaction that recorded each event, since ids are taken before commit.
+                ALTER TABLE alert_event ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id()
+                """,
+                "CREATE INDEX alert_event_by_xid ON alert_event (xid)",
+            ]
+        ),
     ]
 
     static var latestVersion: Int { migrations.last?.version ?? 0 }

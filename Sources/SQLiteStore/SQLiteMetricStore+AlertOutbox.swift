@@ -189,6 +189,27 @@ extension SQLiteMetricStore: AlertOutbox {
         }
     }
 
+    public func recordedEvents(after cursor: ChangeCursor?) async throws -> RecordedAlertEvents {
+        // Ids are never reused (AUTOINCREMENT) and writers are serialized: "after my last id"
+        // misses nothing.
+        try await pool.read { db in
+            let newest = try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM alert_event") ?? 0
+            guard let last = cursor?.position.first else {
+                return RecordedAlertEvents(events: [], cursor: ChangeCursor(position: [newest]))
+            }
+            let events = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.eventColumns),
+                        (SELECT owner_key_id FROM subscription WHERE subscription.id = alert_event.subscription_id) AS owner
+                    FROM alert_event WHERE id > ? ORDER BY id
+                    """,
+                arguments: [last]
+            ).map { row in RecordedAlertEvents.Owned(event: try Self.event(row), owner: row["owner"]) }
+            return RecordedAlertEvents(events: events, cursor: ChangeCursor(position: [max(last, newest)]))
+        }
+    }
+
     public func deliveryAttempts(of subscription: Int64, owner: Int64, before: Int64?, limit: Int) async throws -> [RecordedAttempt]? {
         try await pool.read { db in
             guard try Self.owns(db, owner: owner, subscription: subscription) else { return nil }

@@ -48,6 +48,7 @@ func buildApplication(
                 outbox: subscriptions.outbox, targets: subscriptions.targets,
                 configuration: WebhookDispatcher.Configuration(timeout: .milliseconds(Int64(settings.alertsDeliveryTimeoutSeconds * 1000))),
                 newEvents: eventsRecorded, logger: logger))
+        services.append(StreamAlertsService(stream: stream, outbox: subscriptions.outbox, logger: logger))
     }
     return Application(
         router: buildRouter(
@@ -157,6 +158,18 @@ struct StatisticsService: Service {
             }
             await statistics.run(logger: logger, refreshed: stream.publish)
         }
+    }
+}
+
+/// Carries the alerts any instance records to the clients of `GET /stream` opened with their
+/// subscriptions' keys.
+struct StreamAlertsService: Service {
+    let stream: SampleStream
+    let outbox: any AlertOutbox
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await stream.followAlerts(in: outbox, logger: logger) }
     }
 }
 

@@ -448,4 +448,7 @@ final class FailingOutbox: AlertOutbox, Sendable {
     func redeliver(event: Int64, of subscription: Int64, owner: Int64, at now: Timestamp) async throws -> RedeliveryResult {
         try await base.redeliver(event: event, of: subscription, owner: owner, at: now)
     }
+    func recordedEvents(after cursor: ChangeCursor?) async throws -> RecordedAlertEvents {
+        try await base.recordedEvents(after: cursor)
+    }
 }

@@ -1,3 +1,5 @@
+import Alerting
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -59,8 +61,10 @@ import Testing
         func serve<Result: Sendable>(_ body: @Sendable (String) async throws -> Result) async throws -> Result {
             try await cycle([btc: 100, eth: 10])
             let (ports, port) = AsyncStream.makeStream(of: Int.self)
+            let subscriptions = SubscriptionRoutes(
+                keys: store, store: store, outbox: store, targets: WebhookTargetPolicy(allowPrivateTargets: true))
             let app = Application(
-                router: buildRouter(statistics: statistics, stream: stream),
+                router: buildRouter(statistics: statistics, stream: stream, subscriptions: subscriptions),
                 configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                 onServerRunning: { channel in
                     port.yield(channel.localAddress?.port ?? 0)
@@ -82,6 +86,14 @@ import Testing
         }
     }
 
+    /// Problems of `data` against the document's `schema` (the stream's events are documented in
+    /// /openapi.json like the other answers).
+    private func violations(_ data: JSONValue, _ schema: String) -> [String] {
+        let document = try! JSONParser.parse(Array(OpenAPIDocument.json.utf8))
+        return SchemaValidator(document: document).violations(
+            of: data, against: .object(["$ref": .string("#/components/schemas/\(schema)")]))
+    }
+
     @Test func eachNewSampleArrivesWithItsMetricsStatistics() async throws {
         let harness = Harness()
         try await harness.serve { base in
@@ -98,6 +110,7 @@ import Testing
                     #expect(event.name == "sample")
                     #expect(event.id?.hasPrefix(harness.stream.instance + "-") == true)
                     let data = try JSONParser.parse(Array(try #require(event.data).utf8))
+                    #expect(violations(data, "SampleEvent") == [])
                     received[Int64(try #require(data["id"]?.double))] = data
                 }
                 for (key, value) in [(harness.btc, 101.0), (harness.eth, 11.0)] {
@@ -231,6 +244,79 @@ import Testing
                 try await events.nextEvent()?.name
             }
             #expect(answer == "reset")
+        }
+    }
+
+    /// Alerts go to the streams opened with their subscription's key, from the outbox (so from
+    /// whichever instance recorded them), and to no other stream.
+    @Test func aKeysStreamCarriesItsAlertsAndNoOneElses() async throws {
+        let harness = Harness()
+        let alice = APIKeySecret.generate()
+        let bob = APIKeySecret.generate()
+        let aliceID = try await harness.store.createKey(name: "alice", hash: alice.hash, at: .now).id
+        _ = try await harness.store.createKey(name: "bob", hash: bob.hash, at: .now)
+        try await harness.serve { base in
+            let metric = try await harness.id(harness.btc)
+            let subscription = try await harness.store.createSubscription(
+                SubscriptionDraft(
+                    owner: aliceID, metricID: metric, rule: try AlertRule(.threshold(.above, 10)),
+                    webhookURL: "http://127.0.0.1:9/hook", secret: "whsec_test"),
+                at: .now)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    await harness.stream.followAlerts(in: harness.store, every: .milliseconds(20), logger: Harness.quiet)
+                }
+                defer { group.cancelAll() }
+                try await withEventStream(base + "/stream", bearer: alice.text) { alices in
+                    try await withEventStream(base + "/stream", bearer: bob.text) { bobs in
+                        try await withEventStream(base + "/stream") { anyones in
+                            for stream in [alices, bobs, anyones] { _ = try await stream.next() }
+                            // The follower starts from the moment it sees a client: fire episodes
+                            // until one is recorded after that.
+                            var episode = 0
+                            var revision = subscription.revision
+                            let alert = try await eventually(within: .seconds(20), every: .milliseconds(100)) { () -> ServerSentEvent? in
+                                episode += 1
+                                let state = AlertState(status: .firing, streak: 0, episode: episode, lastSent: .now, episodeSent: true)
+                                // As the detector writes it (Alerting's AlertEventData).
+                                let data = """
+                                    {"episode":\(episode),"metric_id":\(metric),"metric_type":"price","rule":\(subscription.rule.json),\
+                                    "sample_time":"\(Timestamp.now.rfc3339)","subscription_id":\(subscription.id),"ticker":"KRAKEN:BTCUSD",\
+                                    "value":\(100 + episode).0}
+                                    """
+                                let event = NewAlertEvent(kind: .firing, episode: episode, isSent: true, sampleTime: .now, data: data)
+                                if case .advanced(let next, _) = try await harness.store.advance(
+                                    AlertAdvance(
+                                        subscriptionID: subscription.id, expectedRevision: revision, state: state, judgedThrough: .now,
+                                        events: [event], at: .now))
+                                {
+                                    revision = next
+                                }
+                                return try? await alices.nextEvent(within: .milliseconds(500))
+                            }
+                            let received = try #require(alert)
+                            #expect(received.name == "alert")
+                            let data = try JSONParser.parse(Array(try #require(received.data).utf8))
+                            #expect(violations(data, "AlertStreamEvent") == [])
+                            #expect(data["type"]?.string == "alert.firing")
+                            #expect(data["subscription_id"]?.double == Double(subscription.id))
+                            #expect(data["status"]?.string == "pending")
+                            #expect(data["event_id"]?.string?.hasPrefix("evt_") == true)
+                            #expect(data["data"]?["subscription_id"]?.double == Double(subscription.id))
+                            // A sample after it: the others get that first, never the alert.
+                            try await harness.cycle([harness.btc: 101])
+                            for stream in [bobs, anyones] { #expect(try await stream.nextEvent()?.name == "sample") }
+                        }
+                    }
+                }
+            }
+            let refused = try await HTTPClient.shared.execute(
+                {
+                    var request = HTTPClientRequest(url: base + "/stream")
+                    request.headers.add(name: "Authorization", value: "Bearer cm_not-a-key")
+                    return request
+                }(), timeout: .seconds(10))
+            #expect(refused.status.code == 401)
         }
     }
 

@@ -47,6 +47,33 @@ import Testing
         AlertState(status: .firing, streak: 0, episode: episode, lastSent: now, episodeSent: true)
     }
 
+    /// The live stream follows the outbox: each recorded event once, with its owner, from the
+    /// position it started at; nothing recorded before it.
+    @Test(arguments: StoreKind.available)
+    func aFollowerGetsEachRecordedEventOnceWithItsOwner(_ kind: StoreKind) async throws {
+        try await kind.withStore { store in
+            let (outbox, subscriptions, keys, alice, made) = try await prepare(store, count: 2)
+            try await fireOnce([made[0]], in: outbox)
+            let start = try await outbox.recordedEvents(after: nil)
+            #expect(start.events.isEmpty, "a follower starts from now")
+
+            let bob = try await keys.createKey(name: "bob", hash: APIKeySecret.generate().hash, at: now).id
+            let bobs = try await subscriptions.createSubscription(
+                SubscriptionDraft(
+                    owner: bob, metricID: 9, rule: try AlertRule(.threshold(.above, 10)), webhookURL: "http://127.0.0.1:9/b",
+                    secret: "whsec_b"),
+                at: now)
+            try await fireOnce([made[1], bobs], in: outbox)
+            let next = try await outbox.recordedEvents(after: start.cursor)
+            #expect(next.events.map(\.event.subscriptionID) == [made[1].id, bobs.id])
+            #expect(next.events.map(\.owner) == [alice, bob])
+            #expect(next.events.allSatisfy { $0.event.kind == .firing && $0.event.data == #"{"value":11}"# })
+
+            let after = try await outbox.recordedEvents(after: next.cursor)
+            #expect(after.events.isEmpty, "each event once")
+        }
+    }
+
     @Test(arguments: StoreKind.available)
     func aStateMovesOnlyFromTheRevisionRead(_ kind: StoreKind) async throws {
         try await kind.withStore { store in

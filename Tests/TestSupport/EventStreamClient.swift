@@ -15,12 +15,13 @@ public struct ServerSentEvent: Sendable, Equatable {
 /// Opens `url` as a `text/event-stream` (with `Last-Event-ID` when given) and hands `body` the
 /// stream while a child task reads it; the connection is closed when `body` returns.
 public func withEventStream<Result: Sendable>(
-    _ url: String, lastEventID: String? = nil, client: HTTPClient = .shared,
+    _ url: String, lastEventID: String? = nil, bearer: String? = nil, client: HTTPClient = .shared,
     _ body: (EventStream) async throws -> Result
 ) async throws -> Result {
     var request = HTTPClientRequest(url: url)
     request.headers.add(name: "Accept", value: "text/event-stream")
     if let lastEventID { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
+    if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
     let response = try await client.execute(request, timeout: .seconds(60))
     let stream = EventStream(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) })
     return try await withThrowingTaskGroup(of: Void.self) { group in

@@ -1,4 +1,5 @@
 import Hummingbird
+import Logging
 import MetricsCore
 import MetricsStore
 import Synchronization
@@ -45,12 +46,15 @@ public final class SampleStream: Sendable {
         let published: ContinuousClock.Instant
 
         var last: UInt64 { first + UInt64(events.count) - 1 }
+        /// Whether every event in it may go to anyone, so that its buffer may be sent whole.
+        var isPublic: Bool { events.allSatisfy { $0.owner == nil } }
     }
 
-    /// Where one event lies in its batch's buffer, and which metric it is about (`nil`: it goes
-    /// to every client, whatever it asked for).
+    /// Where one event lies in its batch's buffer, which metric it is about (`nil`: it goes to
+    /// every client, whatever it asked for), and which key may see it (`nil`: anyone).
     struct Event: Sendable {
         let metricID: Int64?
+        var owner: Int64? = nil
         let range: Range<Int>
     }
 
@@ -151,6 +155,42 @@ public final class SampleStream: Sendable {
                 }
             }
             return encoder.finish()
+        }
+    }
+
+    /// Publishes alert events, each to the streams opened with its subscription's key.
+    func publishAlerts(_ recorded: [RecordedAlertEvents.Owned]) {
+        guard !recorded.isEmpty else { return }
+        var encoder = StreamEventEncoder(instance: instance)
+        append { sequence in
+            for owned in recorded { encoder.alert(owned.event, owner: owned.owner, sequence: sequence()) }
+            return encoder.finish()
+        }
+    }
+
+    /// Follows the outbox for as long as the task runs, publishing what any instance records; idle
+    /// while nobody follows the stream (it starts again from then on).
+    public func followAlerts(in outbox: any AlertOutbox, every interval: Duration = .milliseconds(250), logger: Logger) async {
+        var cursor: ChangeCursor?
+        var failing = false
+        while !Task.isCancelled {
+            if isFollowed(at: clock.now) {
+                do {
+                    let recorded = try await outbox.recordedEvents(after: cursor)
+                    if cursor != nil { publishAlerts(recorded.events) }
+                    cursor = recorded.cursor
+                    if failing { logger.info("the live stream follows the alert outbox again") }
+                    failing = false
+                } catch is CancellationError {
+                    return
+                } catch {
+                    if !failing { logger.error("cannot read the alert outbox; the stream carries no alerts until it can: \(error)") }
+                    failing = true
+                }
+            } else {
+                cursor = nil
+            }
+            try? await Task.sleep(for: interval)
         }
     }
 

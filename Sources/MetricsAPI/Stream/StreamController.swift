@@ -10,6 +10,9 @@ import Synchronization
 struct StreamController {
     let stream: SampleStream
     let statistics: LiveStatistics
+    /// The keys a stream may be opened with, to carry that key's alerts; `nil` where the store
+    /// keeps none.
+    let keys: (any APIKeyStore)?
 
     /// At most this many ids in `?metrics=`.
     static var mostMetrics: Int { 1_000 }
@@ -21,8 +24,14 @@ struct StreamController {
     @Sendable func open(_ request: Request, context: some RequestContext) async throws -> Response {
         let query = try QueryParameters(request, allowed: ["metrics"])
         let filter = try query.text("metrics").map(metricIDs)
+        // With a key, the key's alerts too; a key given but not active is refused, not ignored.
+        var owner: Int64?
+        if BearerKey.isPresented(in: request) {
+            guard let keys else { throw BearerKey.refusal }
+            owner = try await BearerKey.owner(of: request, keys: keys)
+        }
         let (position, missed) = stream.resume(after: request.headers[.lastEventID])
-        let connection = StreamConnection(stream: stream, filter: filter, position: position, missed: missed)
+        let connection = StreamConnection(stream: stream, filter: filter, owner: owner, position: position, missed: missed)
         return Response(
             status: .ok,
             headers: [
@@ -65,6 +74,8 @@ extension HTTPField.Name {
 struct StreamConnection: Sendable {
     let stream: SampleStream
     let filter: Set<Int64>?
+    /// The key the stream was opened with: its alerts are sent too.
+    let owner: Int64?
     let position: UInt64
     let missed: Bool
 
@@ -154,17 +165,25 @@ struct StreamConnection: Sendable {
         for batch in batches {
             if let output, output.readableBytes >= 256 << 10 { break }
             let skip = Int(max(position + 1, batch.first) - batch.first)
-            if filter == nil, skip == 0, output == nil {
+            if filter == nil, skip == 0, output == nil, batch.isPublic {
                 output = batch.bytes
             } else {
                 if output == nil { output = ByteBuffer() }
-                for event in batch.events[skip...] where event.metricID.map({ filter?.contains($0) ?? true }) ?? true {
+                for event in batch.events[skip...] where wants(event) {
                     output!.writeImmutableBuffer(batch.bytes.getSlice(at: event.range.lowerBound, length: event.range.count)!)
                 }
             }
             through = batch.last
         }
         return (output ?? ByteBuffer(), through)
+    }
+
+    /// Whether this client is sent `event`: its metric is one asked for (or it asked for all, or
+    /// the event is about none), and it is anyone's or this client's key's.
+    private func wants(_ event: SampleStream.Event) -> Bool {
+        if let owner = event.owner, owner != self.owner { return false }
+        guard let metric = event.metricID, let filter else { return true }
+        return filter.contains(metric)
     }
 
     /// Cuts the stream off when a write has waited longer than the stall timeout, or when the

@@ -1,5 +1,6 @@
 import Hummingbird
 import MetricsCore
+import MetricsStore
 
 /// A `sample` event's data: the sample, its metric, and the metric's statistics as of the refresh
 /// that brought it.
@@ -61,6 +62,32 @@ struct StreamEventEncoder {
         write(name: "sample", metricID: sample.metric.id, sequence: sequence) { sample.write(to: &$0) }
     }
 
+    /// An `alert` event: the webhook's body (`{"type", "timestamp", "data"}`) with the event's id
+    /// and status added, for the key that owns its subscription.
+    mutating func alert(_ event: AlertEvent, owner: Int64, sequence: UInt64) {
+        write(name: "alert", metricID: nil, owner: owner, sequence: sequence) { json in
+            json.raw("{")
+            json.key("data")
+            json.json(event.data)
+            json.raw(",")
+            json.key("event_id")
+            json.string(event.webhookID)
+            json.raw(",")
+            json.key("status")
+            json.string(event.status.rawValue)
+            json.raw(",")
+            json.key("subscription_id")
+            json.integer(event.subscriptionID)
+            json.raw(",")
+            json.key("timestamp")
+            json.timestamp(event.createdAt.microsecondsSince1970)
+            json.raw(",")
+            json.key("type")
+            json.string(event.kind.rawValue)
+            json.raw("}")
+        }
+    }
+
     mutating func reset(reason: String, sequence: UInt64) {
         write(name: "reset", metricID: nil, sequence: sequence) { OneFieldBody(key: "reason", value: reason).write(to: &$0) }
     }
@@ -69,11 +96,13 @@ struct StreamEventEncoder {
         (events, json.buffer)
     }
 
-    private mutating func write(name: String, metricID: Int64?, sequence: UInt64, data: (inout JSONWriter) -> Void) {
+    private mutating func write(
+        name: String, metricID: Int64?, owner: Int64? = nil, sequence: UInt64, data: (inout JSONWriter) -> Void
+    ) {
         let start = json.buffer.readableBytes
         json.json("id: \(instance)-\(sequence)\nevent: \(name)\ndata: ")
         data(&json)
         json.raw("\n\n")
-        events.append(SampleStream.Event(metricID: metricID, range: start..<json.buffer.readableBytes))
+        events.append(SampleStream.Event(metricID: metricID, owner: owner, range: start..<json.buffer.readableBytes))
     }
 }
