@@ -17,7 +17,7 @@ import Testing
 /// metric, resuming after `Last-Event-ID`, a `reset` when that is not possible, heartbeats, and a
 /// client cut off when it stops reading or the server shuts down. Each test publishes the
 /// statistics' refreshes itself, so it decides exactly when events exist.
-@Suite struct StreamRoutesTests {
+@Suite(.timeLimit(.minutes(3))) struct StreamRoutesTests {
     struct Harness {
         let store = InMemoryMetricStore()
         let statistics: LiveStatistics
@@ -320,6 +320,27 @@ import Testing
         }
     }
 
+    /// A filtered client is sent nothing while only other metrics move: it gets heartbeats all
+    /// the same, so that proxies keep its connection.
+    @Test func aFilteredStreamGetsHeartbeatsWhileOtherMetricsMove() async throws {
+        var configuration = SampleStream.Configuration()
+        configuration.heartbeat = .milliseconds(300)
+        let harness = Harness(configuration: configuration)
+        try await harness.serve { base in
+            try await withEventStream(base + "/stream?metrics=\(try await harness.id(harness.eth))") { events in
+                _ = try await events.next()
+                var value = 100.0
+                let heartbeat = try await eventually(within: .seconds(30), every: .milliseconds(50)) { () -> Bool? in
+                    value += 1
+                    try await harness.cycle([harness.btc: value])
+                    guard let event = try? await events.next(within: .milliseconds(10)) else { return nil }
+                    return event.comment == "heartbeat" ? true : nil
+                }
+                #expect(heartbeat == true)
+            }
+        }
+    }
+
     @Test func aQuietStreamGetsHeartbeats() async throws {
         var configuration = SampleStream.Configuration()
         configuration.heartbeat = .milliseconds(100)
@@ -352,8 +373,11 @@ import Testing
                 for _ in 0..<150 { harness.stream.publishReset(reason: reason) }
                 let cutOff = try await eventually(within: .seconds(30)) { harness.stream.clients == 1 ? true : nil }
                 #expect(cutOff == true, "the client that stopped reading was not cut off")
+                // The client that reads goes on: past the resets, the next sample arrives.
                 try await harness.cycle([harness.eth: 12])
-                while let event = try await events.nextEvent(), event.name == "reset" {}
+                var next = try await events.nextEvent()
+                while next?.name == "reset" { next = try await events.nextEvent() }
+                #expect(next?.name == "sample" && next?.data?.contains("\"value\":12.0") == true)
             }
         }
     }
@@ -380,7 +404,7 @@ import Testing
                 _ = try await events.next()
                 #expect(harness.stream.clients == 1)
                 await group.triggerGracefulShutdown()
-                // Bounded by the watch's one-second tick, not by heartbeats or the client.
+                // At once: the graceful shutdown cancels the stream's writer, not a tick or a heartbeat.
                 #expect(try await events.ends(within: .seconds(10)))
             }
             try await tasks.waitForAll()

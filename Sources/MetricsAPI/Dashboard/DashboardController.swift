@@ -52,8 +52,10 @@ struct DashboardController {
         query.sort = try parameters.choice("sort", default: OverviewTable.Column.ticker)
         query.descending = try parameters.choice("order", default: OverviewTable.Order.asc) == .desc
         query.page = try parameters.integer("page", in: 1...1_000_000) ?? 1
+        // Past the last page is the last page: one cached body, whatever number was asked.
+        let (generation, count) = statistics.read { ($0.generation, $0.metrics.count) }
+        query.page = min(query.page, max(1, (count + OverviewTable.rowsPerPage - 1) / OverviewTable.rowsPerPage))
         // Before the first load the page still renders, with a table that says so.
-        let generation = statistics.read { $0.generation }
         if let cached = cache.cached(.page(query), generation: generation) { return cached.response(to: request) }
         let (summaries, bookGeneration) = statistics.read { book in
             (book.metrics.compactMap { book.summary(of: $0.id, window: query.window) }, book.generation)

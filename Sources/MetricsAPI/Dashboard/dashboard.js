@@ -891,8 +891,13 @@
     function onSample(d) {
       const m = state.byId.get(d.id);
       if (!m) return;
-      if (isNum(d.value)) m.value = d.value;
-      if (typeof d.timestamp === "string") m.timestamp = d.timestamp;
+      // A late sample (an import, a backfill) is history: it does not replace the newest value.
+      const t = parseTime(d.timestamp);
+      const shown = parseTime(m.timestamp);
+      if (t !== null && (shown === null || t >= shown)) {
+        if (isNum(d.value)) m.value = d.value;
+        m.timestamp = d.timestamp;
+      }
       // The event's statistics are for its own window; they replace ours only when they match.
       if (d.window === state.window) {
         for (const f of ["standard_deviation", "coefficient_of_variation", "log_return_volatility", "samples"]) {
@@ -1362,7 +1367,8 @@
       const t = parseTime(d.timestamp);
       if (t === null || !isNum(d.value)) return;
       if (!state.custom) {
-        state.latest = { t, v: d.value };
+        // A late sample (an import, a backfill) is history: it does not replace the newest value.
+        if (!state.latest || t >= state.latest.t) state.latest = { t, v: d.value };
         const pts = state.points;
         if (!pts.length || t > pts[pts.length - 1].t) {
           pts.push({ t, v: d.value });

@@ -68,8 +68,10 @@ public final class SampleStream: Sendable {
         var unregistered: Set<Int> = []
         var cancelledBeforeRegistering: Set<Int> = []
         var nextWaiter = 0
-        /// When the last client went, if one ever came and none is connected now.
-        var lastClientLeft: ContinuousClock.Instant?
+        var clients = 0
+        /// When a client last came or the last one went: what is published within the replay time
+        /// after it may be asked for.
+        var followedAt: ContinuousClock.Instant?
     }
 
     public let configuration: Configuration
@@ -78,7 +80,9 @@ public final class SampleStream: Sendable {
     private let statistics: LiveStatistics
     private let clock = ContinuousClock()
     private let state = Mutex(State())
-    private let connected = Atomic<Int>(0)
+    /// Held by whoever publishes, from numbering a batch to appending it, so that encoding (the
+    /// costly part) happens outside `state`'s lock, which clients take to read.
+    private let publishing = Mutex(())
     let telemetry = StreamTelemetry()
 
     public init(statistics: LiveStatistics, configuration: Configuration = Configuration()) {
@@ -88,15 +92,20 @@ public final class SampleStream: Sendable {
     }
 
     /// How many clients are connected now.
-    public var clients: Int { connected.load(ordering: .relaxed) }
+    public var clients: Int { state.withLock { $0.clients } }
 
     /// Counts a client in for as long as `body` runs.
     func connect<Result>(_ body: () async throws -> Result) async rethrows -> Result {
-        telemetry.connected(connected.add(1, ordering: .relaxed).newValue)
+        state.withLock { state in
+            state.clients += 1
+            telemetry.connected(state.clients)
+        }
         defer {
-            let left = connected.subtract(1, ordering: .relaxed).newValue
-            telemetry.connected(left)
-            if left == 0 { state.withLock { $0.lastClientLeft = clock.now } }
+            state.withLock { state in
+                state.clients -= 1
+                telemetry.connected(state.clients)
+                if state.clients == 0 { state.followedAt = clock.now }
+            }
         }
         return try await body()
     }
@@ -106,19 +115,20 @@ public final class SampleStream: Sendable {
     /// instance nobody watches spends nothing on the stream (a start's backfill is thousands of
     /// events).
     private func isFollowed(at now: ContinuousClock.Instant) -> Bool {
-        if clients > 0 { return true }
-        return state.withLock { state in state.lastClientLeft.map { now - $0 < configuration.replay } ?? false }
+        state.withLock { state in state.clients > 0 || state.followedAt.map { now - $0 < configuration.replay } ?? false }
     }
 
     /// Forgets the log when publishing is skipped, and leaves a gap in the numbers, so that a
     /// client that comes back with an id from before is told to reset rather than missing what
     /// was skipped.
     private func skip() {
-        state.withLock { state in
-            guard !state.batches.isEmpty else { return }
-            state.batches.removeAll()
-            state.bytes = 0
-            state.nextSequence += 1
+        publishing.withLock { _ in
+            state.withLock { state in
+                guard !state.batches.isEmpty else { return }
+                state.batches.removeAll()
+                state.bytes = 0
+                state.nextSequence += 1
+            }
         }
     }
 
@@ -203,37 +213,39 @@ public final class SampleStream: Sendable {
         }
     }
 
-    /// Appends one batch, numbered under the lock so that batches are in sequence order, then wakes
-    /// every waiting client.
+    /// Appends one batch, numbered and encoded under the publishing lock so that batches are in
+    /// sequence order, then wakes every waiting client. `state`'s lock is held only to append.
     private func append(_ encode: (_ nextSequence: () -> UInt64) -> (events: [Event], bytes: ByteBuffer)) {
-        let now = clock.now
-        let waiters = state.withLock { state in
-            let first = state.nextSequence
+        publishing.withLock { _ in
+            let first = state.withLock { $0.nextSequence }
             var next = first
             let (events, bytes) = encode {
                 defer { next += 1 }
                 return next
             }
-            guard !events.isEmpty else { return [CheckedContinuation<Void, Never>]() }
-            state.nextSequence = next
-            state.total += bytes.readableBytes
-            state.bytes += bytes.readableBytes
-            state.batches.append(Batch(first: first, events: events, bytes: bytes, total: state.total, published: now))
-            telemetry.published(events.count)
-            // Forget what is too old or too much; at least the newest batch stays.
-            var dropped = 0
-            while dropped < state.batches.count - 1,
-                state.bytes > configuration.replayBytes || now - state.batches[dropped].published > configuration.replay
-            {
-                state.bytes -= state.batches[dropped].bytes.readableBytes
-                dropped += 1
+            guard !events.isEmpty else { return }
+            let now = clock.now
+            let waiters = state.withLock { state in
+                state.nextSequence = next
+                state.total += bytes.readableBytes
+                state.bytes += bytes.readableBytes
+                state.batches.append(Batch(first: first, events: events, bytes: bytes, total: state.total, published: now))
+                // Forget what is too old or too much; at least the newest batch stays.
+                var dropped = 0
+                while dropped < state.batches.count - 1,
+                    state.bytes > configuration.replayBytes || now - state.batches[dropped].published > configuration.replay
+                {
+                    state.bytes -= state.batches[dropped].bytes.readableBytes
+                    dropped += 1
+                }
+                state.batches.removeFirst(dropped)
+                let waiters = Array(state.waiters.values)
+                state.waiters.removeAll()
+                return waiters
             }
-            state.batches.removeFirst(dropped)
-            let waiters = Array(state.waiters.values)
-            state.waiters.removeAll()
-            return waiters
+            telemetry.published(events.count)
+            for waiter in waiters { waiter.resume() }
         }
-        for waiter in waiters { waiter.resume() }
     }
 
     // MARK: Reading
@@ -242,6 +254,8 @@ public final class SampleStream: Sendable {
     /// else from the newest one, with `missed` set (it must be sent a `reset`).
     func resume(after lastEventID: String?) -> (position: UInt64, missed: Bool) {
         state.withLock { state in
+            // Followed from now: a publish that starts before the client is counted in is kept.
+            state.followedAt = clock.now
             let head = state.nextSequence - 1
             guard let lastEventID else { return (head, false) }
             let parts = lastEventID.split(separator: "-", maxSplits: 1)

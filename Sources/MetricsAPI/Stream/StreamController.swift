@@ -90,38 +90,66 @@ struct StreamConnection: Sendable {
         }
     }
 
-    /// The response's writer, handed to the one task that writes, so that another can cancel that
-    /// task when a write never completes. Only that task touches it until it ends.
+    /// How the first of the connection's two tasks ended.
+    private enum Outcome: Sendable {
+        /// The writer let the client go (it fell behind) or ran out of log: end the response.
+        case letGo
+        /// The watch saw a write wait longer than the stall timeout.
+        case stalled
+        /// The server is shutting down.
+        case shuttingDown
+    }
+
+    /// The response's writer, handed to the tasks that write, one at a time, so that another task
+    /// can cancel a write that never completes. The original is not used once it is handed on.
     private struct HandedWriter: @unchecked Sendable {
         var writer: any ResponseBodyWriter
     }
 
+    /// The end of the response must get through within this, or the connection is closed.
+    static var finishTimeout: Duration { .seconds(1) }
+
     func run(_ writer: inout any ResponseBodyWriter) async throws {
         let handed = HandedWriter(writer: writer)
         let writing = WriteWatch()
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let outcome = try await withThrowingTaskGroup(of: Outcome.self) { group in
             group.addTask {
                 var handed = handed
                 try await send(to: &handed.writer, watch: writing)
+                return .letGo
             }
-            group.addTask { try await watch(writing) }
-            // Whichever ends first ends the other: the client went away or fell behind, the
-            // server is shutting down, or a write stalled.
+            group.addTask { await watch(writing) }
+            // Whichever ends first ends the other: the client went away (the writer throws) or
+            // fell behind, the server is shutting down, or a write stalled.
             defer { group.cancelAll() }
-            try await group.next()
+            return try await group.next()!
         }
-        // A write still pending would never let the end through: the error closes the connection.
-        if writing.startedAt != nil {
+        if outcome == .stalled {
             stream.telemetry.cutOff(stalled: true)
             throw Ending.stalled(stream.configuration.stallTimeout)
         }
-        try await writer.finish(nil)
+        // The end is a write too, and a client that stopped reading would hold it forever.
+        let finished = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                var handed = handed
+                return (try? await handed.writer.finish(nil)) != nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: Self.finishTimeout)
+                return false
+            }
+            defer { group.cancelAll() }
+            return await group.next()!
+        }
+        if !finished { throw Ending.stalled(Self.finishTimeout) }
     }
 
-    /// Writes the backlog, then each batch as it is published, and a heartbeat after quiet spells;
-    /// returns when the client fell further behind than its allowance.
+    /// Writes the backlog, then each batch as it is published, and a heartbeat whenever this
+    /// client has been sent nothing for the heartbeat interval (a filtered client may be sent
+    /// nothing while others are); returns when the client fell further behind than its allowance.
     private func send(to writer: inout any ResponseBodyWriter, watch: WriteWatch) async throws {
         let configuration = stream.configuration
+        let clock = ContinuousClock()
         var position = position
         // `retry:` sets how soon the browser reconnects after the stream drops.
         var opening = ByteBuffer(string: ": cryptometrics live stream\nretry: 2000\n\n")
@@ -132,48 +160,63 @@ struct StreamConnection: Sendable {
             opening.writeImmutableBuffer(encoder.finish().bytes)
         }
         try await watch.write(opening, to: &writer)
+        var lastWrite = clock.now
         var allowance: Int?
         while true {
             guard let (batches, lag) = stream.backlog(after: position) else {
                 return  // what it missed is no longer kept: it reconnects and is told to reset
             }
-            if batches.isEmpty {
-                await stream.wait(after: position, upTo: configuration.heartbeat)
+            if let newest = batches.last {
+                // The lag at connection is what it asked to be sent; it may fall only so much
+                // further behind, not counting the batch just published, which no client could
+                // have read yet.
+                let limit = allowance ?? lag + configuration.clientLagBytes
+                allowance = limit
+                guard lag - newest.bytes.readableBytes <= limit else {
+                    stream.telemetry.cutOff(stalled: false)
+                    return
+                }
+                let chunk = pending(batches, after: position)
+                if chunk.bytes.readableBytes > 0 {
+                    try await watch.write(chunk.bytes, to: &writer)
+                    lastWrite = clock.now
+                }
+                position = chunk.through
+            } else {
+                let quiet = lastWrite + configuration.heartbeat - clock.now
+                if quiet > .zero { await stream.wait(after: position, upTo: quiet) }
                 try Task.checkCancellation()
-                if stream.head == position { try await watch.write(ByteBuffer(string: ": heartbeat\n\n"), to: &writer) }
-                continue
             }
-            // The lag at connection is what it asked to be sent; it may only fall so much further.
-            let limit = allowance ?? lag + configuration.clientLagBytes
-            allowance = limit
-            guard lag <= limit else {
-                stream.telemetry.cutOff(stalled: false)
-                return
+            if clock.now - lastWrite >= configuration.heartbeat {
+                try await watch.write(ByteBuffer(string: ": heartbeat\n\n"), to: &writer)
+                lastWrite = clock.now
             }
-            let chunk = pending(batches, after: position)
-            if chunk.bytes.readableBytes > 0 { try await watch.write(chunk.bytes, to: &writer) }
-            position = chunk.through
         }
     }
 
-    /// The events after `position` this client wants, from the first batches only, so that one
-    /// write stays around a quarter of a mebibyte: whole batches as they are when it wants every
-    /// event, else the matching events copied out.
+    /// The events after `position` this client wants, up to about a quarter of a mebibyte so that
+    /// one write stays bounded: a whole batch's buffer as it is (shared, not copied) when it wants
+    /// every event of it, else the matching events copied out.
     private func pending(_ batches: ArraySlice<SampleStream.Batch>, after position: UInt64) -> (bytes: ByteBuffer, through: UInt64) {
+        let cap = 256 << 10
         var output: ByteBuffer?
         var through = position
         for batch in batches {
-            if let output, output.readableBytes >= 256 << 10 { break }
+            if let output, output.readableBytes >= cap { break }
             let skip = Int(max(position + 1, batch.first) - batch.first)
             if filter == nil, skip == 0, output == nil, batch.isPublic {
                 output = batch.bytes
-            } else {
-                if output == nil { output = ByteBuffer() }
-                for event in batch.events[skip...] where wants(event) {
+                through = batch.last
+                continue
+            }
+            if output == nil { output = ByteBuffer() }
+            for (offset, event) in batch.events.enumerated().dropFirst(skip) {
+                if output!.readableBytes >= cap { return (output!, through) }
+                if wants(event) {
                     output!.writeImmutableBuffer(batch.bytes.getSlice(at: event.range.lowerBound, length: event.range.count)!)
                 }
+                through = batch.first + UInt64(offset)
             }
-            through = batch.last
         }
         return (output ?? ByteBuffer(), through)
     }
@@ -186,9 +229,9 @@ struct StreamConnection: Sendable {
         return filter.contains(metric)
     }
 
-    /// Cuts the stream off when a write has waited longer than the stall timeout, or when the
-    /// server shuts down (the stream's task is cancelled then).
-    private func watch(_ writing: WriteWatch) async throws {
+    /// Returns when a write has waited longer than the stall timeout, or when the server shuts
+    /// down; cancelled when the writer ends first.
+    private func watch(_ writing: WriteWatch) async -> Outcome {
         let timeout = stream.configuration.stallTimeout
         do {
             try await cancelWhenGracefulShutdown {
@@ -197,8 +240,10 @@ struct StreamConnection: Sendable {
                     if let started = writing.startedAt, ContinuousClock.now - started > timeout { return }
                 }
             }
-        } catch is CancellationError {
-            // Shutting down, or the stream ended otherwise: either way, done watching.
+            return .stalled
+        } catch {
+            // Shutting down (or the writer ended first, when the outcome is not read).
+            return .shuttingDown
         }
     }
 }
@@ -212,7 +257,7 @@ final class WriteWatch: Sendable {
 
     func write(_ buffer: ByteBuffer, to writer: inout any ResponseBodyWriter) async throws {
         started.withLock { $0 = .now }
+        defer { started.withLock { $0 = nil } }
         try await writer.write(buffer)
-        started.withLock { $0 = nil }
     }
 }
