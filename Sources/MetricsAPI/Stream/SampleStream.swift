@@ -135,6 +135,9 @@ public final class SampleStream: Sendable {
     /// The sequence number of the newest event, 0 before the first.
     var head: UInt64 { state.withLock { $0.nextSequence - 1 } }
 
+    /// The sequence number of the newest event the log keeps, `nil` when it keeps none.
+    var newestKept: UInt64? { state.withLock { $0.batches.last?.last } }
+
     // MARK: Publishing
 
     /// Publishes what a refresh of the statistics added, each sample with its metric's statistics
