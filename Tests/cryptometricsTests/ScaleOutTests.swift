@@ -123,7 +123,7 @@ struct ScaleOutTests {
                     }
 
                     // Both instances, and nginx in front of them, serve the same bytes.
-                    try await expectTheSameBytes(from: apiBases, directory: directory)
+                    try await expectTheSameBytes(from: apiBases, directory: directory, database: database)
                     for api in apis { api.signal(SIGTERM) }
                     for api in apis { #expect(try await api.exitStatus(within: .seconds(10)) == 0) }
                 }
@@ -158,7 +158,7 @@ struct ScaleOutTests {
         #expect(late.isEmpty, "tickers unpolled for more than two slots: \(late.sorted { $0.key < $1.key }.prefix(5))")
     }
 
-    private func expectTheSameBytes(from apiBases: [String], directory: URL) async throws {
+    private func expectTheSameBytes(from apiBases: [String], directory: URL, database: String) async throws {
         let ids = (1...(Self.tickerCount * 2)).map { $0 }
         // The pollers have stopped, so both instances converge on the same data; each reads the
         // feed on its own schedule, so wait until every metric agrees, then compare once more.
@@ -192,6 +192,25 @@ struct ScaleOutTests {
             let through = try await Self.get("\(nginx.base)/metrics/1")
             #expect(through.body == direct.body)
             #expect(through.etag == direct.etag)
+        }
+
+        // The live stream through nginx: a sample another process stores reaches a client of
+        // whichever instance it landed on.
+        let metric = try JSONParser.parse(Array(direct.body.utf8))
+        let ticker = try #require(metric["ticker"]?.string)
+        let type = try #require(metric["metric_type"]?.string)
+        let csv = directory.appendingPathComponent("one.csv")
+        try "ticker,metric_type,timestamp,value\n\(ticker),\(type),\(Timestamp.now.rfc3339),123.5\n".write(
+            to: csv, atomically: true, encoding: .utf8)
+        try await withEventStream("\(nginx.base)/stream?metrics=1") { events in
+            #expect(events.status == 200)
+            #expect(try await events.next()?.retry == 2000, "the opening came through at once")
+            let importer = try RunningProcess(
+                ["import", "--csv", csv.path], in: directory, environment: ["CRYPTOMETRICS_DATABASE": database])
+            #expect(try await importer.exitStatus(within: .seconds(30)) == 0, "\(importer.log)")
+            let event = try await events.nextEvent(within: .seconds(30))
+            #expect(event?.name == "sample")
+            #expect(event?.data?.contains("\"value\":123.5") == true, "\(String(describing: event))")
         }
     }
 }

@@ -37,7 +37,8 @@ struct StreamController {
             headers: [
                 .contentType: "text/event-stream; charset=utf-8",
                 .cacheControl: "no-store",
-                // nginx would otherwise hold events back to fill its buffer.
+                // nginx would otherwise take in what a slow client does not read (up to its
+                // temporary files' limit), hiding it from the stall and lag cut-offs here.
                 .xAccelBuffering: "no",
             ],
             body: ResponseBody { writer in try await stream.connect { try await connection.run(&writer) } }
