@@ -420,8 +420,9 @@ public final class PostgresMetricStore: MetricStore {
         return cached.merging(found) { old, _ in old }
     }
 
-    /// Held while metrics are created, for the rest of the transaction.
-    static let metricCreationLockKey: Int64 = 0x6372_7970_746F_6D01
+    /// Held while metrics are created, for the rest of the transaction; the schema's own (with a
+    /// hash of its name), so that stores in other schemas do not wait for it.
+    static let metricCreationLockClass: Int32 = 0x6372_7963
 
     /// The ids of `keys` (each once), inserting the missing ones in the order given. Safe against
     /// another process creating the same metrics at the same moment: creators take turns (an
@@ -433,7 +434,8 @@ public final class PostgresMetricStore: MetricStore {
     ) async throws -> (ids: [MetricKey: Int64], created: Int) {
         let tickers = keys.map(\.ticker.description)
         let types = keys.map(\.type.rawValue)
-        try await connection.query("SELECT pg_advisory_xact_lock(\(metricCreationLockKey))", logger: logger)
+        try await connection.query(
+            "SELECT pg_advisory_xact_lock(\(metricCreationLockClass), hashtext(current_schema()))", logger: logger)
         let inserted = try await connection.query(
             """
             WITH inserted AS (

@@ -6,8 +6,10 @@ import PostgresNIO
 /// commit-ordered change feed needs (see ``PostgresFeedPosition``).
 enum PostgresSchema {
     /// Every process migrates at start; the advisory lock makes the second one wait for the first
-    /// and then find nothing left to do. The key is arbitrary but fixed: "cryptometrics" in ASCII.
-    static let migrationLockKey: Int64 = 0x6372_7970_746f_6d65
+    /// and then find nothing left to do. The lock is the schema's (this number, arbitrary but fixed,
+    /// "crym" in ASCII, with a hash of the schema's name): stores in other schemas of the same
+    /// database, such as the tests', do not wait for each other.
+    static let migrationLockClass: Int32 = 0x6372_796D
 
     static let migrations: [(version: Int, name: String, sql: [String])] = [
         (
@@ -216,7 +218,8 @@ enum PostgresSchema {
     /// database written by a newer version, whose schema this one does not know.
     static func migrate(on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLockKey))", logger: logger)
+            try await connection.query(
+                "SELECT pg_advisory_xact_lock(\(migrationLockClass), hashtext(current_schema()))", logger: logger)
             try await connection.query(
                 """
                 CREATE TABLE IF NOT EXISTS schema_migration (

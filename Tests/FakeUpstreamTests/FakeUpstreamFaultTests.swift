@@ -115,7 +115,8 @@ import Testing
             #expect(try await waitUntil { fake.requestCount(on: .quotes(.binance)) == 2 })
             return (pending, clock.now)
         }
-        #expect(clock.now - stopping < .seconds(5), "the server stops promptly with a request unanswered")
+        // Far below the request's 60 s: the server does not wait for it, however loaded the machine.
+        #expect(clock.now - stopping < .seconds(20), "the server stops promptly with a request unanswered")
         let outcome = await pending.result
         #expect(throws: (any Error).self) { try outcome.get() }
         #expect(clock.now - stopping < .seconds(10), "the hanging client learns the connection is gone")
