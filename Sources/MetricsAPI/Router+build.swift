@@ -31,7 +31,9 @@ public func buildRouter(
     let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
     // Hummingbird's middleware that counts requests by route and status (swift-metrics).
     if telemetry != nil { router.add(middleware: MetricsMiddleware()) }
-    router.add(middleware: JSONErrorMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware())
+    let routes = RouteMethods()
+    router.add(middleware: JSONErrorMiddleware(routes: routes))
     let cache = ResponseCache<ResponseKey>(budget: responseCacheBytes)
     MetricsController(statistics: statistics, cache: cache).addRoutes(to: router.group("metrics"))
     RankingsController(statistics: statistics, cache: cache).addRoutes(to: router)
@@ -47,6 +49,7 @@ public func buildRouter(
     }
     if let stream { StreamController(stream: stream, statistics: statistics, keys: subscriptions?.keys).addRoutes(to: router) }
     router.get("openapi.json") { _, _ in JSONBody.response(bytes: OpenAPIDocument.json.utf8) }
+    routes.read(router)
     return router
 }
 
@@ -84,8 +87,11 @@ public func buildOperationsRouter(
 ) -> Router<BasicRequestContext> {
     let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
     if telemetry != nil { router.add(middleware: MetricsMiddleware()) }
-    router.add(middleware: JSONErrorMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware())
+    let routes = RouteMethods()
+    router.add(middleware: JSONErrorMiddleware(routes: routes))
     HealthController(store: store, statistics: nil).addRoutes(to: router)
     OperationsController(status: pollStatus, leases: leases, registry: telemetry).addRoutes(to: router)
+    routes.read(router)
     return router
 }

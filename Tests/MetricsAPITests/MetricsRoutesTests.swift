@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import MetricsCore
@@ -151,13 +152,55 @@ import Testing
     @Test func unknownRoutesGetJSONErrors() async throws {
         try await APIHarness.with { api in
             try await api.test { client in
-                for (uri, method) in [("/nope", HTTPRequest.Method.get), ("/metrics", .post), ("/metrics/1/extra", .get)] {
+                for (uri, method) in [("/nope", HTTPRequest.Method.get), ("/nope", .post), ("/metrics/1/extra", .get)] {
                     try await client.execute(uri: uri, method: method) { response in
                         #expect(response.status == .notFound)
                         let json = try response.json
                         let message = try #require(json["error"]?.string)
                         #expect(message.contains("/openapi.json"))
                     }
+                }
+            }
+        }
+    }
+
+    /// A route asked with a method it does not take is a 405 that lists the ones it does (RFC
+    /// 9110), not a 404 that would say it does not exist.
+    @Test func aMethodARouteDoesNotTakeIs405WithAllow() async throws {
+        try await APIHarness.with { api in
+            try await api.store("KRAKEN:BTCUSD", .price, [1, 2, 3])
+            try await api.test { client in
+                for (uri, method, allow) in [
+                    ("/metrics", HTTPRequest.Method.post, "GET, HEAD"), ("/metrics/1", .delete, "GET, HEAD"),
+                    ("/metrics/99", .put, "GET, HEAD"), ("/subscriptions", .put, "GET, HEAD, POST"),
+                    ("/subscriptions/7", .post, "DELETE, GET, HEAD, PATCH"), ("/", .post, "GET, HEAD"),
+                    ("/stream", .delete, "GET, HEAD"),
+                ] {
+                    try await client.execute(uri: uri, method: method) { response in
+                        #expect(response.status == .methodNotAllowed, "\(method) \(uri)")
+                        #expect(response.headers[.allow] == allow, "\(method) \(uri)")
+                        let message = try response.json["error"]?.string
+                        #expect(message == "\(uri) does not take \(method); it takes \(allow).")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every answer, errors included, says not to sniff its type and not to pass the page on as a
+    /// referrer, and names no server version.
+    @Test func everyAnswerCarriesTheSecurityHeaders() async throws {
+        try await APIHarness.with { api in
+            try await api.store("KRAKEN:BTCUSD", .price, [1, 2, 3])
+            try await api.test { client in
+                for (uri, method) in [
+                    ("/metrics", HTTPRequest.Method.get), ("/metrics/1", .get), ("/metrics/x", .get), ("/nope", .get),
+                    ("/metrics", .post), ("/", .get), ("/openapi.json", .head),
+                ] {
+                    let response = try await client.execute(uri: uri, method: method)
+                    #expect(response.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff", "\(method) \(uri)")
+                    #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer", "\(method) \(uri)")
+                    #expect(response.headers[.server]?.contains("/") != true, "\(method) \(uri)")
                 }
             }
         }

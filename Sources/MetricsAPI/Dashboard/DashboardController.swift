@@ -17,10 +17,9 @@ struct DashboardController {
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
         + "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
+    /// Besides what every answer carries (`SecurityHeadersMiddleware`).
     static let securityHeaders: HTTPFields = [
         .contentSecurityPolicy: contentSecurityPolicy,
-        .xContentTypeOptions: "nosniff",
-        .referrerPolicy: "no-referrer",
         // Revalidated each time (the entity tag makes that a 304), so a new release shows at once.
         .cacheControl: "no-cache",
     ]
