@@ -166,7 +166,10 @@ struct ScaleOutTests {
             return gaps
         }
         #expect(gaps.count == Self.tickerCount, "every ticker was polled")
-        let late = gaps.filter { $0.value > 2 }
+        // Slots are whole seconds, but the two pollers' cycles have phases of their own: a gap
+        // that crosses one boundary more than its cycles did reads as one slot more. So a
+        // takeover within two slots counts at most three.
+        let late = gaps.filter { $0.value > 3 }
         #expect(late.isEmpty, "tickers unpolled for more than two slots: \(late.sorted { $0.key < $1.key }.prefix(5))")
     }
 
