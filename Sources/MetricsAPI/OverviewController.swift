@@ -1,6 +1,7 @@
 import Hummingbird
 import MetricsCore
 import MetricsStore
+import Synchronization
 
 /// `GET /overview`: every metric at a glance (newest value, change over an hour and a day, the
 /// window's statistics and rank, a sparkline), in one body that the dashboard loads once and then
@@ -8,6 +9,7 @@ import MetricsStore
 struct OverviewController {
     let statistics: LiveStatistics
     let cache: ResponseCache<ResponseKey>
+    let summaries: OverviewSummaries
 
     func addRoutes(to router: Router<some RequestContext>) {
         router.get("overview", use: overview)
@@ -19,12 +21,43 @@ struct OverviewController {
         try statistics.requireLoaded()
         let generation = statistics.read { $0.generation }
         if let cached = cache.cached(.overview(window: window), generation: generation) { return cached.response(to: request) }
-        let (summaries, bookGeneration) = statistics.read { book in
-            (book.metrics.compactMap { book.summary(of: $0.id, window: window) }, book.generation)
-        }
+        let (summaries, bookGeneration) = self.summaries.of(window)
         return cache.body(for: .overview(window: window), generation: bookGeneration) {
             RenderedBody(OverviewBody(window: window, summaries: summaries), capacity: summaries.count * 700 + 64)
         }.response(to: request)
+    }
+}
+
+/// Every metric's summary over a window, worked out once per generation of the statistics and
+/// shared by `GET /overview` and the dashboard's page (any sort, any page): at 20,000 metrics
+/// that is the costly part, done under the statistics' lock.
+final class OverviewSummaries: Sendable {
+    private struct Kept {
+        var generation: UInt64 = 0
+        var byWindow: [StatisticsWindow: [MetricSummary]] = [:]
+    }
+
+    let statistics: LiveStatistics
+    private let kept = Mutex(Kept())
+
+    init(statistics: LiveStatistics) {
+        self.statistics = statistics
+    }
+
+    /// The summaries of every metric in id order, and the generation they are of.
+    func of(_ window: StatisticsWindow) -> (summaries: [MetricSummary], generation: UInt64) {
+        let generation = statistics.read { $0.generation }
+        if let summaries = kept.withLock({ $0.generation == generation ? $0.byWindow[window] : nil }) {
+            return (summaries, generation)
+        }
+        let (summaries, read) = statistics.read { book in
+            (book.metrics.compactMap { book.summary(of: $0.id, window: window) }, book.generation)
+        }
+        kept.withLock { kept in
+            if read > kept.generation { kept = Kept(generation: read) }
+            if read == kept.generation { kept.byWindow[window] = summaries }
+        }
+        return (summaries, read)
     }
 }
 

@@ -37,8 +37,9 @@ public func buildRouter(
     let cache = ResponseCache<ResponseKey>(budget: responseCacheBytes)
     MetricsController(statistics: statistics, cache: cache).addRoutes(to: router.group("metrics"))
     RankingsController(statistics: statistics, cache: cache).addRoutes(to: router)
-    OverviewController(statistics: statistics, cache: cache).addRoutes(to: router)
-    DashboardController(statistics: statistics, cache: cache).addRoutes(to: router)
+    let summaries = OverviewSummaries(statistics: statistics)
+    OverviewController(statistics: statistics, cache: cache, summaries: summaries).addRoutes(to: router)
+    DashboardController(statistics: statistics, cache: cache, summaries: summaries).addRoutes(to: router)
     HealthController(store: statistics.store, statistics: statistics).addRoutes(to: router)
     OperationsController(status: pollStatus, leases: leases, registry: telemetry).addRoutes(to: router)
     if let subscriptions {

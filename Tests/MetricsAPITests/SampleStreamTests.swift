@@ -59,9 +59,11 @@ import Testing
         consuming func finish(_ trailingHeaders: HTTPFields?) async throws { sink.finish() }
     }
 
-    @Test func aClientThatFallsTooFarBehindIsLetGoAndTheStreamEnded() async throws {
+    /// One connection, allowed `lagBytes`, whose first event's write waits at the gate while five
+    /// more 2 KB events are published; `body` runs once the gate is open.
+    private func withStuckThenFreed(lagBytes: Int, _ body: (GatedWrites) async throws -> Void) async throws {
         var configuration = SampleStream.Configuration()
-        configuration.clientLagBytes = 4_096
+        configuration.clientLagBytes = lagBytes
         configuration.stallTimeout = .seconds(3_600)
         configuration.heartbeat = .seconds(3_600)
         let stream = SampleStream(statistics: LiveStatistics(store: InMemoryMetricStore()), configuration: configuration)
@@ -77,39 +79,28 @@ import Testing
             #expect(try await eventually { sink.written.count == 1 ? true : nil } == true)
             stream.publishReset(reason: reason)
             #expect(try await eventually { sink.written.count == 2 ? true : nil } == true)
-            // Five more while it is stuck: 10 KB behind, 8 KB not counting the newest, over the
-            // allowance of 2 KB (its lag when it first had something to take) plus 4 KB.
             for _ in 0..<5 { stream.publishReset(reason: reason) }
             sink.open()
+            try await body(sink)
+            group.cancelAll()
+        }
+    }
+
+    @Test func aClientThatFallsTooFarBehindIsLetGoAndTheStreamEnded() async throws {
+        // 10 KB behind, 8 KB not counting the newest, over the allowance of 2 KB (its lag when it
+        // first had something to take) plus 4 KB.
+        try await withStuckThenFreed(lagBytes: 4_096) { sink in
             let ended = try await eventually(within: .seconds(30)) { sink.finished ? true : nil }
             #expect(ended == true, "the response was ended, so the client reconnects")
-            group.cancelAll()
             #expect(sink.written.count == 2, "nothing more was sent once it was too far behind")
         }
     }
 
     @Test func aClientWithinItsAllowanceIsSentEverything() async throws {
-        var configuration = SampleStream.Configuration()
-        configuration.clientLagBytes = 64 << 10
-        configuration.heartbeat = .seconds(3_600)
-        let stream = SampleStream(statistics: LiveStatistics(store: InMemoryMetricStore()), configuration: configuration)
-        let reason = String(repeating: "x", count: 2_000)
-        let sink = GatedWrites(passing: 1)
-        let connection = StreamConnection(stream: stream, filter: nil, owner: nil, position: stream.head, missed: false)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                var writer: any ResponseBodyWriter = GatedWriter(sink: sink)
-                try await connection.run(&writer)
-            }
-            #expect(try await eventually { sink.written.count == 1 ? true : nil } == true)
-            stream.publishReset(reason: reason)
-            #expect(try await eventually { sink.written.count == 2 ? true : nil } == true)
-            for _ in 0..<5 { stream.publishReset(reason: reason) }
-            sink.open()
+        try await withStuckThenFreed(lagBytes: 64 << 10) { sink in
             let all = try await eventually { sink.written.joined().components(separatedBy: "event: reset").count - 1 == 6 ? true : nil }
             #expect(all == true, "every event arrived")
             #expect(!sink.finished)
-            group.cancelAll()
         }
     }
 

@@ -10,6 +10,7 @@ import MetricsStore
 struct DashboardController {
     let statistics: LiveStatistics
     let cache: ResponseCache<ResponseKey>
+    let summaries: OverviewSummaries
 
     /// Only this origin's script, style and connections; no frames, plugins, forms elsewhere or
     /// base URL changes. The favicon is a `data:` image.
@@ -56,9 +57,7 @@ struct DashboardController {
         query.page = min(query.page, max(1, (count + OverviewTable.rowsPerPage - 1) / OverviewTable.rowsPerPage))
         // Before the first load the page still renders, with a table that says so.
         if let cached = cache.cached(.page(query), generation: generation) { return cached.response(to: request) }
-        let (summaries, bookGeneration) = statistics.read { book in
-            (book.metrics.compactMap { book.summary(of: $0.id, window: query.window) }, book.generation)
-        }
+        let (summaries, bookGeneration) = self.summaries.of(query.window)
         return cache.body(for: .page(query), generation: bookGeneration) {
             let table =
                 statistics.isLoaded
