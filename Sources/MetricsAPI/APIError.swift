@@ -5,6 +5,8 @@ import Hummingbird
 public struct APIError: Error, Sendable, CustomStringConvertible {
     public let status: HTTPResponse.Status
     public let message: String
+    /// Headers the answer carries besides the body's: `Retry-After` on a 429, say.
+    public var headers: HTTPFields = [:]
 
     public init(_ status: HTTPResponse.Status, _ message: String) {
         self.status = status
@@ -24,6 +26,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     }
 
     func response() -> Response {
-        JSONBody.response(OneFieldBody.error(message), status: status)
+        var response = JSONBody.response(OneFieldBody.error(message), status: status)
+        response.headers.append(contentsOf: headers)
+        return response
     }
 }

@@ -18,6 +18,9 @@ import Prometheus
 ///   - subscriptions: what the `/subscriptions` routes need; without it they do not exist.
 ///   - stream: the live stream's log for `GET /stream`, fed from the statistics' refreshes; without
 ///     it the route does not exist.
+///   - limits: the bounds on a request's head (414, 431); the server applies the rest
+///     (``HTTPLimits/server``).
+///   - crossOrigin: the origins whose pages may call the API from a browser; none by default.
 public func buildRouter(
     statistics: LiveStatistics,
     stream: SampleStream? = nil,
@@ -25,15 +28,20 @@ public func buildRouter(
     pollStatus: (@Sendable () -> PollStatus)? = nil,
     leases: (any TickerLeases)? = nil,
     telemetry: PrometheusCollectorRegistry? = nil,
-    subscriptions: SubscriptionRoutes? = nil
+    subscriptions: SubscriptionRoutes? = nil,
+    limits: HTTPLimits = HTTPLimits(),
+    crossOrigin: CrossOriginPolicy = .off
 ) -> Router<BasicRequestContext> {
     // Every GET route answers HEAD too, with the same headers and no body.
     let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
     // Hummingbird's middleware that counts requests by route and status (swift-metrics).
     if telemetry != nil { router.add(middleware: MetricsMiddleware()) }
     router.add(middleware: SecurityHeadersMiddleware())
+    // Before routing, so that a preflight needs no OPTIONS route, and errors carry CORS headers too.
+    if !crossOrigin.isOff { router.add(middleware: CrossOriginMiddleware(origins: crossOrigin)) }
     let routes = RouteMethods()
     router.add(middleware: JSONErrorMiddleware(routes: routes))
+    router.add(middleware: HeadLimitMiddleware(limits: limits))
     let cache = ResponseCache<ResponseKey>(budget: responseCacheBytes)
     MetricsController(statistics: statistics, cache: cache).addRoutes(to: router.group("metrics"))
     RankingsController(statistics: statistics, cache: cache).addRoutes(to: router)
@@ -45,7 +53,8 @@ public func buildRouter(
     if let subscriptions {
         SubscriptionsController(
             statistics: statistics, keys: subscriptions.keys, subscriptions: subscriptions.store, outbox: subscriptions.outbox,
-            targets: subscriptions.targets, changed: subscriptions.changed, now: subscriptions.now
+            targets: subscriptions.targets, changed: subscriptions.changed, now: subscriptions.now,
+            writes: WriteAllowance(subscriptions.writeLimit)
         ).addRoutes(to: router.group("subscriptions"))
     }
     if let stream { StreamController(stream: stream, statistics: statistics, keys: subscriptions?.keys).addRoutes(to: router) }
@@ -63,11 +72,14 @@ public struct SubscriptionRoutes: Sendable {
     public let targets: WebhookTargetPolicy
     public let changed: Doorbell
     public let now: @Sendable () -> Timestamp
+    /// How many writes each key may make.
+    public let writeLimit: WriteRateLimit
 
     public init(
         keys: any APIKeyStore, store: any SubscriptionStore, outbox: any AlertOutbox, targets: WebhookTargetPolicy,
-        changed: Doorbell = Doorbell(), now: @escaping @Sendable () -> Timestamp = { .now }
+        changed: Doorbell = Doorbell(), now: @escaping @Sendable () -> Timestamp = { .now }, writeLimit: WriteRateLimit = .default
     ) {
+        self.writeLimit = writeLimit
         self.keys = keys
         self.store = store
         self.outbox = outbox
@@ -91,6 +103,7 @@ public func buildOperationsRouter(
     router.add(middleware: SecurityHeadersMiddleware())
     let routes = RouteMethods()
     router.add(middleware: JSONErrorMiddleware(routes: routes))
+    router.add(middleware: HeadLimitMiddleware(limits: HTTPLimits()))
     HealthController(store: store, statistics: nil).addRoutes(to: router)
     OperationsController(status: pollStatus, leases: leases, registry: telemetry).addRoutes(to: router)
     routes.read(router)

@@ -9,7 +9,9 @@ import MetricsStore
 /// a subscription belongs to the key that made it, and another key's is a 404, as if it did not
 /// exist. Bodies are read strictly: a malformed body, or an unknown field or wrong type outside the
 /// rule, is a 400 that names it; anything wrong inside the rule, an unknown metric or a webhook URL
-/// that may not be used is a 422 naming the field; a body over 64 KiB is a 413.
+/// that may not be used is a 422 naming the field; a body over 64 KiB is a 413. Each key's writes
+/// (create, change, delete, redeliver) are limited (``WriteRateLimit``): past its allowance a write
+/// gets 429 with `Retry-After`, and changes nothing.
 ///
 /// Each subscription's outbox shows under it: `GET /subscriptions/{id}/events` (what fired and
 /// resolved, with the figures that decided it), `GET /subscriptions/{id}/deliveries` (every
@@ -22,6 +24,7 @@ struct SubscriptionsController {
     let targets: WebhookTargetPolicy
     let changed: Doorbell
     let now: @Sendable () -> Timestamp
+    let writes: WriteAllowance
 
     static let largestBody = 64 * 1_024
     static let defaultPageSize = 100
@@ -40,6 +43,7 @@ struct SubscriptionsController {
 
     @Sendable func create(_ request: Request, context: some RequestContext) async throws -> Response {
         let owner = try await authenticate(request)
+        try writes.charge(key: owner, at: now())
         _ = try QueryParameters(request, allowed: [])
         let body = try await Self.object(request)
         try Self.allowOnly(body, ["metric_id", "rule", "webhook"])
@@ -93,6 +97,7 @@ struct SubscriptionsController {
 
     @Sendable func update(_ request: Request, context: some RequestContext) async throws -> Response {
         let owner = try await authenticate(request)
+        try writes.charge(key: owner, at: now())
         _ = try QueryParameters(request, allowed: [])
         let id = try Self.id(context)
         let body = try await Self.object(request)
@@ -115,6 +120,7 @@ struct SubscriptionsController {
 
     @Sendable func delete(_ request: Request, context: some RequestContext) async throws -> Response {
         let owner = try await authenticate(request)
+        try writes.charge(key: owner, at: now())
         _ = try QueryParameters(request, allowed: [])
         let id = try Self.id(context)
         guard try await subscriptions.deleteSubscription(id, of: owner) else { throw Self.notFound(id) }
@@ -142,6 +148,7 @@ struct SubscriptionsController {
 
     @Sendable func retry(_ request: Request, context: some RequestContext) async throws -> Response {
         let owner = try await authenticate(request)
+        try writes.charge(key: owner, at: now())
         _ = try QueryParameters(request, allowed: [])
         let id = try Self.id(context)
         let text = context.parameters.get("event") ?? ""

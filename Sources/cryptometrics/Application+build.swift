@@ -58,8 +58,11 @@ func buildApplication(
             pollStatus: pollStatus,
             leases: store as? any TickerLeases,
             telemetry: telemetry,
-            subscriptions: subscriptions
+            subscriptions: subscriptions,
+            limits: settings.httpLimits,
+            crossOrigin: CrossOriginPolicy(origins: settings.httpCrossOrigins)
         ),
+        server: settings.httpLimits.server,
         configuration: ApplicationConfiguration(
             address: .hostname(settings.host, port: settings.port),
             serverName: "cryptometrics"
@@ -180,5 +183,6 @@ private func subscriptionRoutes(_ store: any MetricStore, _ settings: Settings) 
     else { return nil }
     return SubscriptionRoutes(
         keys: keys, store: subscriptions, outbox: outbox,
-        targets: WebhookTargetPolicy(allowPrivateTargets: settings.alertsAllowPrivateTargets))
+        targets: WebhookTargetPolicy(allowPrivateTargets: settings.alertsAllowPrivateTargets),
+        writeLimit: WriteRateLimit(perMinute: settings.httpKeyWritesPerMinute, burst: settings.httpKeyWriteBurst))
 }

@@ -42,6 +42,7 @@ struct PollCommand: AsyncParsableCommand {
             let app = Application(
                 router: buildOperationsRouter(
                     store: store, pollStatus: { poller.monitor.snapshot() }, leases: store as? any TickerLeases, telemetry: telemetry),
+                server: settings.httpLimits.server,
                 configuration: ApplicationConfiguration(address: .hostname(settings.host, port: port), serverName: "cryptometrics"),
                 services: [poller],
                 onServerRunning: { channel in

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MetricsAPI
 import MetricsCore
 import QuoteSources
 
@@ -86,6 +87,19 @@ extension Setting {
         "alerts.delivery_timeout_seconds", file: .number, \.alertsDeliveryTimeoutSeconds,
         Parse.number(in: 0.1...60, "a number of seconds from 0.1 to 60"), describe: Self.seconds)
 
+    static let httpIdleTimeout = value(
+        "http.idle_timeout_seconds", file: .number, \.httpIdleTimeoutSeconds,
+        Parse.number(in: 1...3_600, "a number of seconds from 1 to 3600"), describe: Self.seconds)
+    static let httpCrossOrigins = value(
+        "http.cors_origins", file: .stringList, \.httpCrossOrigins, Parse.originList,
+        describe: { $0.isEmpty ? "none: CORS off" : $0.joined(separator: ",") })
+    static let httpKeyWritesPerMinute = value(
+        "http.key_writes_per_minute", file: .integer, \.httpKeyWritesPerMinute,
+        Parse.integer(in: 0...1_000_000, "a number of writes a minute from 0 (no limit) to 1000000"))
+    static let httpKeyWriteBurst = value(
+        "http.key_write_burst", file: .integer, \.httpKeyWriteBurst,
+        Parse.integer(in: 1...1_000_000, "a number of writes from 1 to 1000000"))
+
     /// Whole seconds without a fraction (`60`), others as they are (`0.5`).
     private static func seconds(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
@@ -96,7 +110,7 @@ extension Setting {
     static let all: [Setting] = [
         host, port, database, databasePoolSize, source, poll, pollInterval, metrics, logLevel, responseCache,
         operationsPort, maximumQuoteAge, breakerFailureThreshold, breakerOpen, alertsAllowPrivateTargets, alertsDeliveryTimeout,
-        tickers,
+        httpIdleTimeout, httpCrossOrigins, httpKeyWritesPerMinute, httpKeyWriteBurst, tickers,
     ]
 
     /// One setting of each upstream, `upstreams.<name>.<key>`.
@@ -202,6 +216,14 @@ enum Parse {
             metrics.append(type)
         }
         return metrics.isEmpty ? .failure(Reason("must name at least one of price, volume")) : .success(metrics)
+    }
+
+    @Sendable static func originList(_ text: String) -> Result<[String], Reason> {
+        let origins = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for origin in origins {
+            if let problem = CrossOriginPolicy.problem(with: origin) { return .failure(Reason(problem)) }
+        }
+        return .success(origins)
     }
 
     @Sendable static func tickerList(_ text: String) -> Result<[Settings.Market], Reason> {

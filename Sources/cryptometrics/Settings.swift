@@ -1,4 +1,5 @@
 import Logging
+import MetricsAPI
 import MetricsCore
 import QuoteSources
 
@@ -57,6 +58,14 @@ struct Settings: Sendable {
     var alertsAllowPrivateTargets = false
     /// How long a webhook receiver has to answer before the attempt counts as failed.
     var alertsDeliveryTimeoutSeconds = 10.0
+    /// How long a connection may go without a whole request head (idle, or a head sent too slowly).
+    var httpIdleTimeoutSeconds = 30.0
+    /// The origins whose pages may call the API from a browser (CORS); none: off.
+    var httpCrossOrigins: [String] = []
+    /// Writes each API key may make a minute once its burst is spent; 0: no limit.
+    var httpKeyWritesPerMinute = WriteRateLimit.default.perMinute
+    /// Writes each API key may make at once.
+    var httpKeyWriteBurst = WriteRateLimit.default.burst
 
     /// The original app's market list: 10 tickers, 20 metrics.
     static let defaultMarkets: [Market] = {
@@ -114,5 +123,12 @@ struct Settings: Sendable {
                 )
             )
         }
+    }
+}
+
+extension Settings {
+    /// The bounds on what one client may send, for the server and the router.
+    var httpLimits: HTTPLimits {
+        HTTPLimits(idleTimeout: .milliseconds(Int64(httpIdleTimeoutSeconds * 1_000)))
     }
 }

@@ -44,6 +44,8 @@ struct APIHarness {
         pollStatus: (@Sendable () -> PollStatus)? = nil,
         leases: (any TickerLeases)? = nil,
         allowPrivateTargets: Bool = true,
+        writeLimit: WriteRateLimit = .default,
+        crossOrigin: CrossOriginPolicy = .off,
         _ body: @escaping @Sendable (any TestClientProtocol, LiveStatistics) async throws -> Void
     ) async throws {
         let statistics = LiveStatistics(store: store, now: { now })
@@ -51,11 +53,11 @@ struct APIHarness {
         // Webhooks to 127.0.0.1 are allowed unless a test says otherwise: the receivers listen there.
         let subscriptions = SubscriptionRoutes(
             keys: store, store: store, outbox: store, targets: WebhookTargetPolicy(allowPrivateTargets: allowPrivateTargets),
-            now: { now })
+            now: { now }, writeLimit: writeLimit)
         let app = Application(
             router: buildRouter(
                 statistics: statistics, stream: SampleStream(statistics: statistics), pollStatus: pollStatus, leases: leases,
-                subscriptions: subscriptions))
+                subscriptions: subscriptions, crossOrigin: crossOrigin))
         try await app.test(.router) { client in try await body(client, statistics) }
     }
 }

@@ -193,4 +193,39 @@ import Testing
             }
         }
     }
+
+    @Test func aKeyPastItsWriteAllowanceGets429WithRetryAfterAndChangesNothing() async throws {
+        try await APIHarness.with { harness in
+            try await harness.store("KRAKEN:BTCUSD", .price, [1, 2, 3])
+            let alice = try await key(harness, "alice")
+            let bob = try await key(harness, "bob")
+            // The clock stands still: nothing refills.
+            try await harness.test(writeLimit: WriteRateLimit(perMinute: 30, burst: 3)) { client, _ in
+                for _ in 0..<3 {
+                    let made = try await request(client, .post, "/subscriptions", key: alice, body: deviation)
+                    #expect(made.status == .created, "\(made.text)")
+                }
+                let refused = try await request(client, .post, "/subscriptions", key: alice, body: deviation)
+                #expect(refused.status == .tooManyRequests)
+                #expect(refused.headers[.retryAfter] == "2", "one write every 2 s at 30 a minute")
+                #expect(try refused.json["error"]?.string?.contains("try again in 2 s") == true, "\(refused.text)")
+                // Every kind of write is charged, whether or not it would have worked.
+                for (method, uri) in [(HTTPRequest.Method.patch, "/subscriptions/1"), (.delete, "/subscriptions/1")] {
+                    let answer = try await request(client, method, uri, key: alice, body: method == .patch ? #"{"paused": true}"# : nil)
+                    #expect(answer.status == .tooManyRequests, "\(method)")
+                }
+                // Reads are not limited, and nothing refused was done.
+                for _ in 0..<50 {
+                    let list = try await request(client, .get, "/subscriptions", key: alice)
+                    #expect(list.status == .ok)
+                }
+                let list = try await request(client, .get, "/subscriptions", key: alice)
+                let subscriptions = try #require(try list.json["subscriptions"]?.array)
+                #expect(subscriptions.count == 3 && subscriptions.allSatisfy { $0["paused"] == .bool(false) })
+                // Each key has its own allowance.
+                let bobs = try await request(client, .post, "/subscriptions", key: bob, body: deviation)
+                #expect(bobs.status == .created)
+            }
+        }
+    }
 }

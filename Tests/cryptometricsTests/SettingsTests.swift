@@ -131,6 +131,22 @@ import Testing
         #expect(dotted.key == "alerts.allow_private_targets" && dotted.reason.contains("unknown key"), "\(dotted)")
     }
 
+    @Test func readsTheHTTPSection() async throws {
+        let defaults = try await load()
+        #expect(defaults.httpIdleTimeoutSeconds == 30 && defaults.httpCrossOrigins.isEmpty)
+        #expect(defaults.httpKeyWritesPerMinute == 60 && defaults.httpKeyWriteBurst == 20)
+        let settings = try await load(
+            file: #"""
+                {"http": {"idle_timeout_seconds": 5, "cors_origins": ["https://dash.example.com", "http://127.0.0.1:3000"],
+                          "key_writes_per_minute": 0, "key_write_burst": 5}}
+                """#)
+        #expect(settings.httpIdleTimeoutSeconds == 5 && settings.httpLimits.idleTimeout == .seconds(5))
+        #expect(settings.httpCrossOrigins == ["https://dash.example.com", "http://127.0.0.1:3000"])
+        #expect(settings.httpKeyWritesPerMinute == 0 && settings.httpKeyWriteBurst == 5)
+        let fromEnvironment = try await load(environment: ["CRYPTOMETRICS_HTTP_CORS_ORIGINS": "https://a.example.com, *"])
+        #expect(fromEnvironment.httpCrossOrigins == ["https://a.example.com", "*"])
+    }
+
     @Test func readsUpstreamsAndTickersFromTheEnvironment() async throws {
         let settings = try await load(
             environment: [
@@ -184,6 +200,10 @@ import Testing
         (#"{"breaker_failure_threshold": 0}"#, "breaker_failure_threshold", "from 1 to 1000"),
         (#"{"breaker_open_seconds": "soon"}"#, "breaker_open_seconds", "must be a number"),
         (#"{"upstreams": {"bitfinex": {"base_url": "http://127.0.0.1"}}}"#, "upstreams.bitfinex", "unknown upstream"),
+        (#"{"http": {"cors_origins": ["https://dash.example.com/"]}}"#, "http.cors_origins", "nothing after it"),
+        (#"{"http": {"cors_origins": "https://dash.example.com"}}"#, "http.cors_origins", "list of strings"),
+        (#"{"http": {"idle_timeout_seconds": 0}}"#, "http.idle_timeout_seconds", "from 1 to 3600"),
+        (#"{"http": {"key_write_burst": 0}}"#, "http.key_write_burst", "from 1 to 1000000"),
         (#"["not", "an", "object"]"#, "(file)", "JSON object"),
         (#"{"port": 80"#, "(file)", "not valid JSON"),
     ])
