@@ -390,6 +390,10 @@ extension HTTPClient.Configuration {
         var configuration = HTTPClient.Configuration.singletonConfiguration
         configuration.redirectConfiguration = .disallow
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 8)
+        // A refused connection fails the attempt at once, as what it is, and the delivery schedule
+        // retries it; the pool's own retries would hold a delivery slot until the timeout and report
+        // "no answer" instead.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return configuration
     }
 }

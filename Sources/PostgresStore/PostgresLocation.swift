@@ -32,7 +32,8 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
 
     /// True when `text` is meant as a PostgreSQL URL rather than a SQLite file's path.
     public static func isURL(_ text: String) -> Bool {
-        text.hasPrefix("postgres://") || text.hasPrefix("postgresql://")
+        let lowered = text.prefix(13).lowercased()
+        return lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://")
     }
 
     /// Parses a URL; the error says which part is wrong and how to write it.
@@ -96,7 +97,7 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
 public struct PostgresLocationError: Error, CustomStringConvertible {
     public let reason: String
 
-    init(_ reason: String) {
+    package init(_ reason: String) {
         self.reason = reason
     }
 

@@ -41,6 +41,10 @@ public final class PostgresMetricStore: MetricStore {
         logger: Logger,
         _ body: (PostgresMetricStore) async throws -> Result
     ) async throws -> Result {
+        // PostgresNIO logs the bytes of every row it receives at trace, and rows carry webhook
+        // secrets: it never gets a logger below debug, whatever the process's level.
+        var logger = logger
+        logger.logLevel = max(logger.logLevel, .debug)
         let connections = try PostgresConnections(location)
         do {
             let connection = try await PostgresConnection.connect(configuration: connections.single, id: 0, logger: logger)

@@ -203,6 +203,13 @@ extension HTTPClient {
     public static let upstreams: HTTPClient = {
         var configuration = HTTPClient.Configuration.singletonConfiguration
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 32)
+        // An exchange's API answers where it is asked. Following a redirect could carry an upstream's
+        // key (X-CW-API-Key) to another host, or from https to http.
+        configuration.redirectConfiguration = .disallow
+        // A refused connection fails the request at once as unreachable, and the adapter's retry
+        // policy decides what follows, within the cycle's budget; the pool's own retries would spend
+        // the whole budget and report a timeout instead.
+        configuration.connectionPool.retryConnectionEstablishment = false
         var logger = Logger(label: "cryptometrics.http")
         logger.logLevel = .critical
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration, backgroundActivityLogger: logger)

@@ -28,6 +28,11 @@ public final class SQLiteMetricStore: MetricStore {
         self.path = path
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout.seconds)
+        // A new file is readable by its owner alone: it holds webhook secrets. SQLite gives the
+        // journal files the database's own permissions. (An empty file is an empty database.)
+        // O_EXCL: never truncate a file another process has just made and begun.
+        let created = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if created >= 0 { close(created) }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             do {

@@ -131,7 +131,15 @@ enum DatabaseLocation: Hashable, Sendable, CustomStringConvertible {
     case postgres(PostgresLocation)
 
     init(_ text: String) throws(PostgresLocationError) {
-        self = PostgresLocation.isURL(text) ? .postgres(try PostgresLocation(url: text)) : .sqlite(path: text)
+        if PostgresLocation.isURL(text) {
+            self = .postgres(try PostgresLocation(url: text))
+        } else if text.contains("://") {
+            // A mistyped scheme must not become a file named after the URL, password and all (the
+            // path is shown in logs); and the message does not repeat the text, for the same reason.
+            throw PostgresLocationError("it looks like a URL but is not postgres:// or postgresql://; a SQLite database is a file path")
+        } else {
+            self = .sqlite(path: text)
+        }
     }
 
     /// The path, or the URL without its password.

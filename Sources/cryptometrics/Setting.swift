@@ -250,6 +250,10 @@ enum Parse {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
             return .failure(Reason("\"\(text)\" is not an http:// or https:// URL"))
         }
+        // A base URL is shown in logs and /status: it may not carry credentials (not repeated here).
+        guard url.user == nil, url.password == nil else {
+            return .failure(Reason("the URL must not carry a user or password; an upstream's key goes in its api_key"))
+        }
         return .success(text)
     }
 }

@@ -84,8 +84,9 @@ import Testing
     @Test func aHeadSentAByteAtATimeIsCutOffAfterTheIdleTimeout() async throws {
         let timeout = Duration.seconds(1)
         try await serve(limits: HTTPLimits(idleTimeout: timeout)) { port in
+            // Before connecting: the server's timer cannot start earlier.
+            let started = ContinuousClock.now
             try await RawConnection.with(port: port) { connection in
-                let started = ContinuousClock.now
                 // A head that never ends, a byte every 50 ms: each byte alone would keep a read
                 // timeout from firing. Bounded: 1,200 bytes is a minute.
                 var sent = 0

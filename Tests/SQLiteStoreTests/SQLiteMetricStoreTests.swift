@@ -49,6 +49,18 @@ import Testing
         }
     }
 
+    @Test func aNewFileAndItsJournalAreTheOwnersAlone() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("db.sqlite").path
+            let store = try SQLiteMetricStore(path: path)
+            try await store.record([key(btc, .price): 5], at: t0, origin: .polled(from: "test"))
+            for file in [path, path + "-wal", path + "-shm"] {
+                let permissions = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+                #expect(permissions == 0o600, "\(file): \(String(permissions ?? 0, radix: 8))")
+            }
+        }
+    }
+
     @Test func twoStoresCanOpenANewFileAtOnce() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("db.sqlite").path

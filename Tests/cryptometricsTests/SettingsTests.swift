@@ -255,6 +255,20 @@ import Testing
         #expect(settings.databasePoolSize == 4)
     }
 
+    @Test func aURLWithCredentialsInTheWrongPlaceIsRefusedWithoutShowingThem() async throws {
+        // A scheme in capitals is still PostgreSQL's.
+        let shouted = try await load(environment: ["CRYPTOMETRICS_DATABASE": "POSTGRES://metrics:s3cret@db.internal/metrics"])
+        #expect(shouted.database.description == "postgres://metrics@db.internal:5432/metrics")
+        // A mistyped scheme is not taken for a file's name (which would be logged, password and all).
+        let mistyped = try await error(environment: ["CRYPTOMETRICS_DATABASE": "postgress://metrics:s3cret@db.internal/metrics"])
+        #expect(mistyped.key == "database" && mistyped.reason.contains("not postgres://"), "\(mistyped)")
+        #expect(!"\(mistyped)".contains("s3cret"))
+        // An upstream's base URL is shown in logs and /status: no credentials in it.
+        let base = try await error(file: #"{"upstreams": {"kraken": {"base_url": "https://user:s3cret@kraken.example.com"}}}"#)
+        #expect(base.key == "upstreams.kraken.base_url" && base.reason.contains("must not carry a user or password"), "\(base)")
+        #expect(!"\(base)".contains("s3cret"))
+    }
+
     @Test func refusesABadEnvironmentVariableByName() async throws {
         let error = try await error(environment: ["CRYPTOMETRICS_PORT": "eighty"])
         #expect(error.origin == "environment variable CRYPTOMETRICS_PORT")
