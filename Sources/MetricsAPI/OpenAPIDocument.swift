@@ -8,7 +8,7 @@ public enum OpenAPIDocument {
           "openapi": "3.1.0",
           "info": {
             "title": "cryptometrics",
-            "version": "1.5.0",
+            "version": "1.6.0",
             "description": "Cryptocurrency price and volume metrics polled from exchanges, with history, volatility statistics and rankings over 1-hour, 24-hour and 7-day windows, kept ready as samples arrive. GET /metrics and GET /metrics/{id} are compatible with the original Flask app. Responses carry a strong ETag; send it back in If-None-Match for a 304."
           },
           "paths": {
@@ -140,13 +140,13 @@ public enum OpenAPIDocument {
                 "operationId": "stream",
                 "summary": "Server-sent events (text/event-stream), open until the client or the server ends it. Each new sample is an event named sample (its data a SampleEvent, one line of JSON); reset tells the client it missed events and must reload what it shows; a comment heartbeat follows 15 s in which the client was sent nothing. Opened with Authorization: Bearer KEY, it also carries an event named alert (its data an AlertStreamEvent) for every alert event recorded for that key's subscriptions, by any instance. Every event has an id of this instance: send the last one seen as Last-Event-ID when reconnecting, and what came after it is sent first (kept 10 minutes, up to 64 MiB), else a reset. A client that stops reading for 10 s, or falls 4 MiB further behind than when it connected, is disconnected.",
                 "parameters": [
-                  {"name": "metrics", "in": "query", "description": "Metric ids separated by commas (at most 1000): only their samples are sent. Default every metric.", "schema": {"type": "string", "pattern": "^[0-9]+(,[0-9]+)*$"}},
+                  {"name": "metrics", "in": "query", "description": "Metric ids separated by commas (at most 1000): only their samples are sent. Default every metric.", "schema": {"type": "string", "pattern": "^0*[1-9][0-9]{0,17}(,0*[1-9][0-9]{0,17}){0,999}$"}},
                   {"name": "Last-Event-ID", "in": "header", "description": "The id of the last event received, to resume after it.", "schema": {"type": "string"}}
                 ],
                 "responses": {
                   "200": {
                     "description": "The stream of events.",
-                    "content": {"text/event-stream": {"schema": {"type": "string"}, "x-event-data": {"sample": {"$ref": "#/components/schemas/SampleEvent"}, "alert": {"$ref": "#/components/schemas/AlertStreamEvent"}}}}
+                    "content": {"text/event-stream": {"x-event-data": {"sample": {"$ref": "#/components/schemas/SampleEvent"}, "alert": {"$ref": "#/components/schemas/AlertStreamEvent"}, "reset": {"$ref": "#/components/schemas/ResetEvent"}}}}
                   },
                   "401": {
                     "description": "An Authorization header was given, but not with an active key.",
@@ -277,6 +277,7 @@ public enum OpenAPIDocument {
                   },
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyWrites"},
                   "413": {"$ref": "#/components/responses/TooLarge"},
                   "422": {"$ref": "#/components/responses/Unprocessable"},
                   "503": {"$ref": "#/components/responses/Loading"}
@@ -287,7 +288,7 @@ public enum OpenAPIDocument {
                 "summary": "The caller's subscriptions, ascending by id, a page at a time.",
                 "security": [{"bearer": []}],
                 "parameters": [
-                  {"name": "after", "in": "query", "description": "Only ids above this: the previous page's next_after.", "schema": {"type": "integer", "minimum": 0}},
+                  {"name": "after", "in": "query", "description": "Only ids above this: the previous page's next_after.", "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807}},
                   {"name": "limit", "in": "query", "description": "At most this many (default 100).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
                 ],
                 "responses": {
@@ -298,7 +299,7 @@ public enum OpenAPIDocument {
               }
             },
             "/subscriptions/{id}": {
-              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1, "maximum": 9223372036854775807}}],
               "get": {
                 "operationId": "getSubscription",
                 "summary": "One of the caller's subscriptions; another key's is a 404.",
@@ -322,6 +323,7 @@ public enum OpenAPIDocument {
                   "200": {"description": "The subscription as it is now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Subscription"}}}},
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyWrites"},
                   "404": {"$ref": "#/components/responses/NoSubscription"},
                   "413": {"$ref": "#/components/responses/TooLarge"},
                   "422": {"$ref": "#/components/responses/Unprocessable"}
@@ -335,18 +337,19 @@ public enum OpenAPIDocument {
                   "204": {"description": "Deleted."},
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyWrites"},
                   "404": {"$ref": "#/components/responses/NoSubscription"}
                 }
               }
             },
             "/subscriptions/{id}/events": {
-              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1, "maximum": 9223372036854775807}}],
               "get": {
                 "operationId": "listSubscriptionEvents",
                 "summary": "What fired and resolved, newest first, with the figures that decided it and how its delivery stands.",
                 "security": [{"bearer": []}],
                 "parameters": [
-                  {"name": "before", "in": "query", "description": "Only ids below this: the previous page's next_before.", "schema": {"type": "integer", "minimum": 1}},
+                  {"name": "before", "in": "query", "description": "Only ids below this: the previous page's next_before.", "schema": {"type": "integer", "minimum": 1, "maximum": 9223372036854775807}},
                   {"name": "limit", "in": "query", "description": "At most this many (default 100).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
                 ],
                 "responses": {
@@ -358,13 +361,13 @@ public enum OpenAPIDocument {
               }
             },
             "/subscriptions/{id}/deliveries": {
-              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1, "maximum": 9223372036854775807}}],
               "get": {
                 "operationId": "listSubscriptionDeliveries",
                 "summary": "Every attempt to deliver the subscription's events, newest first: when, the receiver's status, how long it took, what went wrong.",
                 "security": [{"bearer": []}],
                 "parameters": [
-                  {"name": "before", "in": "query", "description": "Only ids below this: the previous page's next_before.", "schema": {"type": "integer", "minimum": 1}},
+                  {"name": "before", "in": "query", "description": "Only ids below this: the previous page's next_before.", "schema": {"type": "integer", "minimum": 1, "maximum": 9223372036854775807}},
                   {"name": "limit", "in": "query", "description": "At most this many (default 100).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
                 ],
                 "responses": {
@@ -377,8 +380,8 @@ public enum OpenAPIDocument {
             },
             "/subscriptions/{id}/deliveries/{event}/retry": {
               "parameters": [
-                {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}},
-                {"name": "event", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}
+                {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1, "maximum": 9223372036854775807}},
+                {"name": "event", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1, "maximum": 9223372036854775807}}
               ],
               "post": {
                 "operationId": "redeliverEvent",
@@ -388,6 +391,7 @@ public enum OpenAPIDocument {
                   "202": {"description": "Scheduled: the event as it is now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Event"}}}},
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
+                  "429": {"$ref": "#/components/responses/TooManyWrites"},
                   "404": {"description": "The caller has no such subscription, or it no such event.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
                   "409": {"description": "The event is being delivered right now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
                 }
@@ -423,6 +427,11 @@ public enum OpenAPIDocument {
                 "description": "The caller has no subscription with this id.",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
               },
+              "TooManyWrites": {
+                "description": "The key has spent its allowance of writes (http.key_write_burst at once, http.key_writes_per_minute a minute): nothing was done. Retry-After says in how many seconds the next write is allowed.",
+                "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+              },
               "TooLarge": {
                 "description": "The body is over 64 KiB.",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
@@ -443,7 +452,7 @@ public enum OpenAPIDocument {
                   {
                     "type": "object",
                     "properties": {
-                      "kind": {"enum": ["deviation"]}, "k": {"type": "number", "minimum": 0, "maximum": 1000, "description": "Above 0."}, "window": {"$ref": "#/components/schemas/Window"},
+                      "kind": {"enum": ["deviation"]}, "k": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000}, "window": {"$ref": "#/components/schemas/Window"},
                       "min_samples": {"type": "integer", "minimum": 2, "maximum": 1000000}, "for_samples": {"type": "integer", "minimum": 1, "maximum": 10000},
                       "resolve_samples": {"type": "integer", "minimum": 1, "maximum": 10000}, "cooldown_seconds": {"type": "integer", "minimum": 0, "maximum": 604800}
                     },
@@ -471,7 +480,7 @@ public enum OpenAPIDocument {
                   {
                     "type": "object",
                     "properties": {
-                      "kind": {"enum": ["change"]}, "window": {"$ref": "#/components/schemas/Window"}, "percent": {"type": "number", "minimum": 0, "maximum": 1000000, "description": "Above 0."},
+                      "kind": {"enum": ["change"]}, "window": {"$ref": "#/components/schemas/Window"}, "percent": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000000},
                       "direction": {"enum": ["up", "down", "either"]}, "for_samples": {"type": "integer", "minimum": 1, "maximum": 10000},
                       "resolve_samples": {"type": "integer", "minimum": 1, "maximum": 10000}, "cooldown_seconds": {"type": "integer", "minimum": 0, "maximum": 604800}
                     },
@@ -489,7 +498,7 @@ public enum OpenAPIDocument {
               "SubscriptionRequest": {
                 "type": "object",
                 "properties": {
-                  "metric_id": {"type": "integer", "minimum": 1}, "rule": {"$ref": "#/components/schemas/Rule"},
+                  "metric_id": {"type": "integer", "minimum": 1, "maximum": 9007199254740991}, "rule": {"$ref": "#/components/schemas/Rule"},
                   "webhook": {"$ref": "#/components/schemas/Webhook"}
                 },
                 "required": ["metric_id", "rule", "webhook"],
@@ -723,6 +732,12 @@ public enum OpenAPIDocument {
                   "status": {"type": "string", "enum": ["pending", "delivered", "dead", "suppressed"]},
                   "subscription_id": {"type": "integer", "minimum": 1}
                 }
+              },
+              "ResetEvent": {
+                "type": "object",
+                "description": "The data of a reset event: the client missed events (its Last-Event-ID is no longer kept, or is another instance's) and must reload what it shows.",
+                "properties": {"reason": {"type": "string"}},
+                "required": ["reason"]
               },
               "SampleEvent": {
                 "type": "object",

@@ -27,6 +27,7 @@ struct SubscriptionsController {
     let writes: WriteAllowance
 
     static let largestBody = 64 * 1_024
+    static let largestExactInteger: Int64 = 1 << 53 - 1
     static let defaultPageSize = 100
     static let largestPageSize = 1_000
 
@@ -50,8 +51,10 @@ struct SubscriptionsController {
         guard let metricValue = body["metric_id"] else {
             throw APIError(.badRequest, "metric_id is required: the id of a metric (GET /metrics)")
         }
-        guard let metricID = metricValue.double.flatMap(Int64.init(exactly:)) else {
-            throw APIError(.badRequest, "metric_id must be an integer, the id of a metric (GET /metrics)")
+        // JSON numbers are read as doubles: ids past 2^53 could not be told apart, and none is that high.
+        guard let metricID = metricValue.double.flatMap(Int64.init(exactly:)), (1...Self.largestExactInteger).contains(metricID) else {
+            throw APIError(
+                .badRequest, "metric_id must be an integer from 1 to \(Self.largestExactInteger), the id of a metric (GET /metrics)")
         }
         guard let ruleValue = body["rule"] else {
             throw APIError(.badRequest, "rule is required: an object with a kind (deviation, threshold or change)")

@@ -151,6 +151,10 @@ import Testing
                         #"{"metric_id": "1", "rule": {"kind": "deviation"}, "webhook": {"url": "http://127.0.0.1/"}}"#, .badRequest,
                         "metric_id must be an integer"
                     ),
+                    (
+                        #"{"metric_id": 9007199254740993, "rule": {"kind": "deviation"}, "webhook": {"url": "http://127.0.0.1/"}}"#,
+                        .badRequest, "metric_id must be an integer from 1 to 9007199254740991"
+                    ),
                     (#"{"metric_id": 1, "webhook": {"url": "http://127.0.0.1/"}}"#, .badRequest, "rule is required"),
                     (#"{"metric_id": 1, "rule": {"kind": "deviation"}}"#, .badRequest, "webhook is required"),
                     (

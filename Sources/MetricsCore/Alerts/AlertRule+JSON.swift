@@ -108,7 +108,8 @@ private struct JSONFields {
     func string(_ name: String, required: Bool = false) throws(AlertRuleError) -> String? {
         switch object[name] {
         case nil where required: throw AlertRuleError(field: "\(path).\(name)", reason: "is required")
-        case nil, .null?: return nil
+        case nil: return nil
+        case .null?: throw AlertRuleError(field: "\(path).\(name)", reason: "must be a string, not null; leave it out for its default")
         case .string(let text)?: return text
         default: throw AlertRuleError(field: "\(path).\(name)", reason: "must be a string")
         }
@@ -116,7 +117,8 @@ private struct JSONFields {
 
     func number(_ name: String) throws(AlertRuleError) -> Double? {
         switch object[name] {
-        case nil, .null?: return nil
+        case nil: return nil
+        case .null?: throw AlertRuleError(field: "\(path).\(name)", reason: "must be a number, not null; leave it out for its default")
         case .number(let value)?: return value
         default: throw AlertRuleError(field: "\(path).\(name)", reason: "must be a number")
         }
