@@ -133,7 +133,7 @@ enum DatabaseLocation: Hashable, Sendable, CustomStringConvertible {
     init(_ text: String) throws(PostgresLocationError) {
         if PostgresLocation.isURL(text) {
             self = .postgres(try PostgresLocation(url: text))
-        } else if text.contains("://") {
+        } else if text.contains("://") || text.lowercased().hasPrefix("postgres:") || text.lowercased().hasPrefix("postgresql:") {
             // A mistyped scheme must not become a file named after the URL, password and all (the
             // path is shown in logs); and the message does not repeat the text, for the same reason.
             throw PostgresLocationError("it looks like a URL but is not postgres:// or postgresql://; a SQLite database is a file path")

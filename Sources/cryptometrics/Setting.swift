@@ -248,7 +248,8 @@ enum Parse {
 
     @Sendable static func httpURL(_ text: String) -> Result<String, Reason> {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
-            return .failure(Reason("\"\(text)\" is not an http:// or https:// URL"))
+            // Not repeated: a malformed URL may still hold a password.
+            return .failure(Reason("is not an http:// or https:// URL"))
         }
         // A base URL is shown in logs and /status: it may not carry credentials (not repeated here).
         guard url.user == nil, url.password == nil else {

@@ -54,6 +54,11 @@ import Testing
             #expect(
                 try await send("PATCH", api + "/subscriptions/1", key: key, body: #"{"rule": {"kind": "threshold", "above": 1}}"#)
                     .contains(#""above":1"#))
+            // The key's own stream, which carries its alerts.
+            try await withEventStream(api + "/stream", bearer: key) { events in
+                #expect(events.status == 200)
+                _ = try await events.next()
+            }
             let wrongKey = "cmk_" + String(repeating: "Z", count: 43)
             #expect(try await send("GET", api + "/subscriptions", key: wrongKey).contains("needs Authorization"))
             // The firing's webhook, signed with the secret, reaches the receiver.

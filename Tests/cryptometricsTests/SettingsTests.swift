@@ -263,10 +263,14 @@ import Testing
         let mistyped = try await error(environment: ["CRYPTOMETRICS_DATABASE": "postgress://metrics:s3cret@db.internal/metrics"])
         #expect(mistyped.key == "database" && mistyped.reason.contains("not postgres://"), "\(mistyped)")
         #expect(!"\(mistyped)".contains("s3cret"))
+        let slashless = try await error(environment: ["CRYPTOMETRICS_DATABASE": "postgres:/metrics:s3cret@db.internal/metrics"])
+        #expect(slashless.key == "database" && !"\(slashless)".contains("s3cret"), "\(slashless)")
         // An upstream's base URL is shown in logs and /status: no credentials in it.
         let base = try await error(file: #"{"upstreams": {"kraken": {"base_url": "https://user:s3cret@kraken.example.com"}}}"#)
         #expect(base.key == "upstreams.kraken.base_url" && base.reason.contains("must not carry a user or password"), "\(base)")
         #expect(!"\(base)".contains("s3cret"))
+        let malformed = try await error(file: #"{"upstreams": {"kraken": {"base_url": "ftp://user:s3cret@kraken.example.com"}}}"#)
+        #expect(malformed.key == "upstreams.kraken.base_url" && !"\(malformed)".contains("s3cret"), "\(malformed)")
     }
 
     @Test func refusesABadEnvironmentVariableByName() async throws {
