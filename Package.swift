@@ -233,6 +233,7 @@ let package = Package(
             dependencies: [
                 "cryptometrics", "Alerting", "MetricsCore", "MetricsStore", "SQLiteStore", "PostgresStore", "QuoteSources",
                 "FakeUpstream", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

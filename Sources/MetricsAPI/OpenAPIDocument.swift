@@ -221,11 +221,11 @@ public enum OpenAPIDocument {
                 "summary": "Readiness: the statistics are loaded and the database can be read.",
                 "responses": {
                   "200": {
-                    "description": "Ready to serve.",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}
+                    "description": "Ready to serve: status ready; or degraded, still serving what it holds, while this process's poll cycles wait in memory for a database that refuses writes.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}}
                   },
                   "503": {
-                    "description": "The statistics are still loading, or the database cannot be read.",
+                    "description": "The statistics are still loading, or the database cannot be read (the API still answers from what it holds).",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
                   }
                 }
@@ -733,6 +733,16 @@ public enum OpenAPIDocument {
                   "subscription_id": {"type": "integer", "minimum": 1}
                 }
               },
+              "Readiness": {
+                "type": "object",
+                "required": ["status"],
+                "additionalProperties": false,
+                "properties": {
+                  "status": {"enum": ["ready", "degraded"]},
+                  "unstored_cycles": {"type": "integer", "minimum": 1, "description": "With degraded: poll cycles waiting in memory for the database."},
+                  "reason": {"type": "string", "description": "With degraded: why, in words."}
+                }
+              },
               "ResetEvent": {
                 "type": "object",
                 "description": "The data of a reset event: the client missed events (its Last-Event-ID is no longer kept, or is another instance's) and must reload what it shows.",
@@ -786,13 +796,15 @@ public enum OpenAPIDocument {
               },
               "PollStatus": {
                 "type": "object",
-                "required": ["interval_seconds", "last_cycle", "last_cycle_ms", "tickers", "upstreams"],
+                "required": ["interval_seconds", "last_cycle", "last_cycle_ms", "store_error", "tickers", "unstored_cycles", "upstreams"],
                 "additionalProperties": false,
                 "properties": {
                   "interval_seconds": {"type": "number"},
                   "last_cycle": {"type": ["string", "null"], "format": "date-time", "description": "The last cycle's timestamp; null before the first."},
                   "last_cycle_ms": {"type": ["integer", "null"], "description": "How long the last cycle took."},
                   "pollers": {"$ref": "#/components/schemas/Pollers"},
+                  "store_error": {"type": ["string", "null"], "description": "Why the store refused the last write, while cycles wait for it; null when none wait."},
+                  "unstored_cycles": {"type": "integer", "minimum": 0, "description": "Cycles polled but not stored yet because the store refuses writes (away, full, locked): kept in memory, at most 1000, and stored in order once it takes them."},
                   "tickers": {
                     "type": "array",
                     "items": {

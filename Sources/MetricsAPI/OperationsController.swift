@@ -64,6 +64,9 @@ struct StatusBody: JSONBodyWritable {
             PollersBody.writePollers(pollers, to: &json)
             json.raw(",")
         }
+        json.key("store_error")
+        json.optionalString(status.storeError)
+        json.raw(",")
         json.key("tickers")
         json.raw("[")
         for (index, ticker) in status.tickers.enumerated() {
@@ -71,6 +74,9 @@ struct StatusBody: JSONBodyWritable {
             write(ticker, to: &json)
         }
         json.raw("],")
+        json.key("unstored_cycles")
+        json.integer(status.unstoredCycles)
+        json.raw(",")
         json.key("upstreams")
         json.raw("[")
         for (index, upstream) in status.upstreams.enumerated() {

@@ -48,7 +48,7 @@ public func buildRouter(
     let summaries = OverviewSummaries(statistics: statistics)
     OverviewController(statistics: statistics, cache: cache, summaries: summaries).addRoutes(to: router)
     DashboardController(statistics: statistics, cache: cache, summaries: summaries).addRoutes(to: router)
-    HealthController(store: statistics.store, statistics: statistics).addRoutes(to: router)
+    HealthController(store: statistics.store, statistics: statistics, pollStatus: pollStatus).addRoutes(to: router)
     OperationsController(status: pollStatus, leases: leases, registry: telemetry).addRoutes(to: router)
     if let subscriptions {
         SubscriptionsController(
@@ -104,7 +104,7 @@ public func buildOperationsRouter(
     let routes = RouteMethods()
     router.add(middleware: JSONErrorMiddleware(routes: routes))
     router.add(middleware: HeadLimitMiddleware(limits: HTTPLimits()))
-    HealthController(store: store, statistics: nil).addRoutes(to: router)
+    HealthController(store: store, statistics: nil, pollStatus: pollStatus).addRoutes(to: router)
     OperationsController(status: pollStatus, leases: leases, registry: telemetry).addRoutes(to: router)
     routes.read(router)
     return router

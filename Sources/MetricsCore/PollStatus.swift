@@ -55,6 +55,11 @@ public struct PollStatus: Hashable, Sendable {
     /// The last cycle's timestamp, `nil` before the first.
     public var lastCycle: Timestamp?
     public var lastCycleMilliseconds: Int64?
+    /// Cycles polled but not stored yet, because the store refuses writes (it is away, full, or
+    /// locked by an import): kept in memory, bounded, and stored in order once it takes them.
+    public var unstoredCycles = 0
+    /// Why the store refused the last write, while cycles wait.
+    public var storeError: String?
     public var intervalSeconds: Double
     public var tickers: [TickerStatus]
     public var upstreams: [UpstreamStatus]

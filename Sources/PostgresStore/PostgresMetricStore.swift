@@ -17,13 +17,13 @@ public final class PostgresMetricStore: MetricStore {
     static let retainedBatches: Int64 = 10_000
 
     public let location: PostgresLocation
-    let client: PostgresClient
+    let client: PostgresPool
     let logger: Logger
     /// Metric and origin ids never change once assigned, so they are cached after the first lookup.
     private let knownIDs = Mutex<[MetricKey: Int64]>([:])
     private let knownOrigins = Mutex<[SampleOrigin: Int32]>([:])
 
-    private init(location: PostgresLocation, client: PostgresClient, logger: Logger) {
+    private init(location: PostgresLocation, client: PostgresPool, logger: Logger) {
         self.location = location
         self.client = client
         self.logger = logger
@@ -35,9 +35,14 @@ public final class PostgresMetricStore: MetricStore {
     /// Fails at once, with the host and the reason (never the password), when the server cannot be
     /// reached, refuses the login or holds a newer schema: a process should not start half-able to
     /// store what it polls.
+    ///
+    /// - Parameter connectionWait: how long an operation waits for a connection before it fails
+    ///   (``PostgresPool``). A process that polls passes a short one, as it does to SQLite: it keeps
+    ///   refused cycles and stores them later, and must not miss the next cycle waiting.
     public static func withStore<Result>(
         at location: PostgresLocation,
         maximumConnections: Int = 20,
+        connectionWait: Duration = .seconds(5),
         logger: Logger,
         _ body: (PostgresMetricStore) async throws -> Result
     ) async throws -> Result {
@@ -63,7 +68,8 @@ public final class PostgresMetricStore: MetricStore {
         var poolConfiguration = connections.pool
         poolConfiguration.options.maximumConnections = maximumConnections
         let client = PostgresClient(configuration: poolConfiguration, backgroundLogger: logger)
-        let store = PostgresMetricStore(location: location, client: client, logger: logger)
+        let store = PostgresMetricStore(
+            location: location, client: PostgresPool(client: client, connectionWait: connectionWait), logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             // The pool must run before the first query leases a connection, or PostgresNIO warns
             // that it does not: the body waits until the pool's task has begun.

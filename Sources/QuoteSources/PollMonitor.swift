@@ -13,6 +13,8 @@ public final class PollMonitor: Sendable {
         var order: [Ticker] = []
         var lastCycle: Timestamp?
         var lastCycleMilliseconds: Int64?
+        var unstoredCycles = 0
+        var storeError: String?
     }
 
     private let state = Mutex(State())
@@ -122,6 +124,15 @@ public final class PollMonitor: Sendable {
     }
 
     /// The status as `GET /status` shows it.
+    /// Records the cycles waiting for the store after a cycle, and why the store refused the
+    /// last write (nil once none wait).
+    func recordBacklog(cycles: Int, storeError: String?) {
+        state.withLock { state in
+            state.unstoredCycles = cycles
+            state.storeError = cycles > 0 ? storeError ?? state.storeError : nil
+        }
+    }
+
     public func snapshot() -> PollStatus {
         state.withLock { state in
             var status = PollStatus(
@@ -140,6 +151,8 @@ public final class PollMonitor: Sendable {
             )
             status.lastCycle = state.lastCycle
             status.lastCycleMilliseconds = state.lastCycleMilliseconds
+            status.unstoredCycles = state.unstoredCycles
+            status.storeError = state.storeError
             return status
         }
     }

@@ -129,9 +129,18 @@ public struct Poller: Service {
             slotTimestamp = first
         }
         var lastSlot: Timestamp?
+        var leasesLost = false
         while !Task.isCancelled {
             if let sharing, let slotTimestamp {
-                await share(sharing, slot: slotTimestamp)
+                let error = await share(sharing, slot: slotTimestamp)
+                if let error, !leasesLost {
+                    logger.warning(
+                        "cannot renew the ticker leases, polling the \(markets.count) tickers held until they can be: \(error)",
+                        metadata: ["poller": "\(sharing.holder.id)"])
+                } else if error == nil, leasesLost {
+                    logger.notice("the ticker leases are renewed again", metadata: ["poller": "\(sharing.holder.id)"])
+                }
+                leasesLost = error != nil
             }
             // Tickers new to this poller (all of them at start): their gaps first.
             var (markets, added) = assignment.take()
@@ -163,6 +172,7 @@ public struct Poller: Service {
                 let stored = await backlog.store(into: store)
                 if stored > 0 { logger.info("stored \(stored) cycle(s) that had waited for the store") }
             }
+            monitor.recordBacklog(cycles: backlog.cycles.count, storeError: report.storeError)
             let next = current.nextSlot(after: slot, now: clock.now)
             if next.missed > 0 {
                 logger.warning(
@@ -188,21 +198,23 @@ public struct Poller: Service {
         await pollOnce(markets)
     }
 
-    /// Renews this poller's leases and polls what it holds from this cycle on. When the leases
-    /// cannot be read, nothing is polled until they can: a ticker this poller no longer holds
-    /// may be another's now.
-    private func share(_ sharing: TickerSharing, slot: Timestamp) async {
+    /// Renews this poller's leases and polls what it holds from this cycle on.
+    ///
+    /// When the leases cannot be read (the database is away), it goes on polling what it held, and
+    /// its cycles wait in the backlog: no other poller can take a lease from a database nobody
+    /// reaches. Should only this poller have lost the database, another takes its tickers once
+    /// their leases run out, and both poll them a while; the slots' shared grid makes the second
+    /// sample of a ticker in one slot a conflict the store ignores, never a duplicate.
+    /// Returns the error when the leases could not be renewed.
+    private func share(_ sharing: TickerSharing, slot: Timestamp) async -> (any Error)? {
         do {
             let held = try await sharing.share(of: plan.markets, slot: slot)
-            guard held.map(\.ticker) != markets.map(\.ticker) else { return }
+            guard held.map(\.ticker) != markets.map(\.ticker) else { return nil }
             logger.info("holding \(held.count) of \(plan.markets.count) tickers", metadata: ["poller": "\(sharing.holder.id)"])
             assign(held)
+            return nil
         } catch {
-            guard !markets.isEmpty else { return }
-            logger.warning(
-                "cannot renew the ticker leases, polling nothing until they can be: \(error)",
-                metadata: ["poller": "\(sharing.holder.id)"])
-            assign([])
+            return error
         }
     }
 

@@ -117,7 +117,10 @@ func withStore<Result>(
         logger.info("database: \(path) (SQLite, WAL)")
         return try await body(store)
     case .postgres(let location):
-        return try await PostgresMetricStore.withStore(at: location, maximumConnections: settings.databasePoolSize, logger: logger) {
+        return try await PostgresMetricStore.withStore(
+            at: location, maximumConnections: settings.databasePoolSize, connectionWait: polling ? .milliseconds(500) : .seconds(5),
+            logger: logger
+        ) {
             store in
             logger.info("database: \(location) (PostgreSQL)")
             return try await body(store)

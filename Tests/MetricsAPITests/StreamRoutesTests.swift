@@ -37,7 +37,11 @@ import Testing
             }
         }
 
-        init(configuration: SampleStream.Configuration = SampleStream.Configuration()) {
+        /// The server's idle timeout (`http.idle_timeout_seconds`).
+        let idleTimeout: Duration
+
+        init(configuration: SampleStream.Configuration = SampleStream.Configuration(), idleTimeout: Duration = .seconds(30)) {
+            self.idleTimeout = idleTimeout
             statistics = LiveStatistics(store: store)
             stream = SampleStream(statistics: statistics, configuration: configuration)
         }
@@ -65,8 +69,7 @@ import Testing
                 keys: store, store: store, outbox: store, targets: WebhookTargetPolicy(allowPrivateTargets: true))
             let app = Application(
                 router: buildRouter(statistics: statistics, stream: stream, subscriptions: subscriptions),
-                // A short idle timeout, which no stream may meet: a response being written is not idle.
-                server: HTTPLimits(idleTimeout: Self.idleTimeout).server,
+                server: HTTPLimits(idleTimeout: idleTimeout).server,
                 configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                 onServerRunning: { channel in
                     port.yield(channel.localAddress?.port ?? 0)
@@ -80,8 +83,6 @@ import Testing
                 return try await body("http://127.0.0.1:\(port)")
             }
         }
-
-        static let idleTimeout = Duration.seconds(1)
 
         static var quiet: Logger {
             var logger = Logger(label: "stream-test")
@@ -346,12 +347,13 @@ import Testing
     }
 
     @Test func aStreamOutlivesTheConnectionsIdleTimeout() async throws {
-        let harness = Harness()
+        // A short idle timeout, which no stream may meet: a response being written is not idle.
+        let harness = Harness(idleTimeout: .seconds(2))
         try await harness.serve { base in
             try await withEventStream(base + "/stream") { events in
                 _ = try await events.next()
                 // Longer than the idle timeout, with nothing sent either way (heartbeats come at 15 s).
-                try await Task.sleep(for: Harness.idleTimeout * 3)
+                try await Task.sleep(for: harness.idleTimeout * 3)
                 _ = try await harness.cycle([harness.btc: 102])
                 let event = try #require(try await events.nextEvent())
                 #expect(event.name == "sample")

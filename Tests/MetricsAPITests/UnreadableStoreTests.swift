@@ -49,7 +49,7 @@ private struct UnreadableStore: MetricStore {
         try await app.test(.router) { client in
             try await client.execute(uri: "/readyz", method: .get) { response in
                 #expect(response.status == .serviceUnavailable)
-                #expect(response.text == #"{"error":"The database cannot be read: disk I/O error"}"#)
+                #expect(response.text == #"{"error":"The database cannot be read: disk I/O error. The API answers from what it holds."}"#)
             }
             #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok, "alive, though not ready")
             await #expect(throws: (any Error).self) { try await statistics.refresh() }

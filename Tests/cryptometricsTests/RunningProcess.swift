@@ -71,8 +71,8 @@ final class RunningProcess: Sendable {
     }
 
     /// The port from the "serving the API on http://host:port" line.
-    func apiPort() async throws -> Int? {
-        guard let line = try await line(containing: "serving the API on http://") else { return nil }
+    func apiPort(within deadline: Duration = .seconds(20)) async throws -> Int? {
+        guard let line = try await line(containing: "serving the API on http://", within: deadline) else { return nil }
         let address = line.components(separatedBy: "http://")[1].prefix { !$0.isWhitespace }
         return address.split(separator: ":").last.flatMap { Int($0) }
     }
