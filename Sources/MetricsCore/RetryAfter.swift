@@ -10,6 +10,9 @@ public enum RetryAfter {
         if let seconds = Double(text), seconds.isFinite, seconds >= 0 {
             return .milliseconds(Int64(min(seconds, 86_400) * 1000))
         }
+        // An HTTP date is short ASCII. Anything else never reaches DateFormatter, which traps on
+        // some non-ASCII text (a combining mark: found by fuzzing).
+        guard text.utf8.count <= 64, text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
         guard let date = httpDate.withLock({ $0.date(from: text) }) else { return nil }
         return .milliseconds(Int64(min(max(date.timeIntervalSince(now), 0), 86_400) * 1000))
     }

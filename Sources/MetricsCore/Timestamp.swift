@@ -65,6 +65,11 @@ extension Timestamp {
         self = parsed
     }
 
+    /// The first and last instants RFC 3339 can write: 0000-01-01T00:00:00Z and
+    /// 9999-12-31T23:59:59.999999Z.
+    static let earliest = CivilCalendar.daysSince1970(year: 0, month: 1, day: 1) * 86_400_000_000
+    static let latest = (CivilCalendar.daysSince1970(year: 9999, month: 12, day: 31) + 1) * 86_400_000_000 - 1
+
     /// The same as ``init(rfc3339:)`` over raw bytes, for bulk readers that must not allocate.
     public static func parse(rfc3339 bytes: UnsafeBufferPointer<UInt8>) -> Timestamp? {
         var reader = ByteReader(bytes: bytes)
@@ -141,7 +146,11 @@ private struct ByteReader {
         guard index == bytes.count else { return nil }
         let days = CivilCalendar.daysSince1970(year: year, month: month, day: day)
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
-        return Timestamp(microsecondsSince1970: seconds * 1_000_000 + micros)
+        let instant = seconds * 1_000_000 + micros
+        // An offset can carry a date written in range out of it (9999-12-31T23:59:59-00:01), and
+        // years outside 0000-9999 cannot be written back in RFC 3339 (found by fuzzing).
+        guard (Timestamp.earliest...Timestamp.latest).contains(instant) else { return nil }
+        return Timestamp(microsecondsSince1970: instant)
     }
 }
 

@@ -45,7 +45,11 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
             throw PostgresLocationError(
                 "it is not a valid URL; write postgres://USER:PASSWORD@HOST:PORT/DATABASE, with special characters percent-encoded")
         }
-        guard let host = components.host, !host.isEmpty else {
+        // An IPv6 address comes in brackets, which are not part of it: `[]` names no host either.
+        guard let written = components.host,
+            case let host = written.hasPrefix("[") && written.hasSuffix("]") ? String(written.dropFirst().dropLast()) : written,
+            !host.isEmpty
+        else {
             throw PostgresLocationError("it names no host; write postgres://USER:PASSWORD@HOST:PORT/DATABASE")
         }
         guard let user = components.user, !user.isEmpty else {
@@ -61,7 +65,7 @@ public struct PostgresLocation: Hashable, Sendable, CustomStringConvertible {
         if let port = components.port, !(1...65535).contains(port) {
             throw PostgresLocationError("port \(port) is out of range 1-65535")
         }
-        self.host = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+        self.host = host
         self.port = components.port ?? 5432
         // URLComponents hands these over percent-decoded already.
         self.username = user

@@ -92,8 +92,11 @@ enum BinanceErrors {
     static func check(status: Int, document: JSONValue?, body: some Collection<UInt8>, asked: String) throws(UpstreamError) {
         if !(200..<300).contains(status), let code = document?["code"]?.double {
             let message = document?["msg"]?.string ?? "no message"
-            if Int(code) == invalidSymbol { throw .unknownPair("\(asked) (\(message))") }
-            throw .exchangeError("\(message) (code \(Int(code)))")
+            // Exactly, or not at all: a code past Int's range (1e19, or 1e999 read as infinity)
+            // is garbage to report, not a number to convert (found by fuzzing: the conversion trapped).
+            let number = Int(exactly: code)
+            if number == invalidSymbol { throw .unknownPair("\(asked) (\(message))") }
+            throw .exchangeError("\(message) (code \(number.map(String.init) ?? "\(code)"))")
         }
         try UpstreamHTTPClient.requireSuccess(status, body)
     }

@@ -204,8 +204,14 @@ enum KrakenPairNames {
     /// The common-code readings of an answer key (`XXBTZUSD` → `XXBT/ZUSD`, ..., `BTC/USD`), one per
     /// place the key could split into base and quote.
     static func readings(ofKey key: String) -> [String] {
-        key.indices.dropFirst().map { split in "\(normalized(String(key[..<split])))/\(normalized(String(key[split...])))" }
+        // A pair's name is a few letters; a longer key is no pair we asked for, and its readings
+        // would cost time and memory quadratic in its length (found by fuzzing).
+        guard key.utf8.count <= Self.longestKey else { return [] }
+        return key.indices.dropFirst().map { split in "\(normalized(String(key[..<split])))/\(normalized(String(key[split...])))" }
     }
+
+    /// Longer than any pair's name Kraken gives (`XXBTZUSD`, `WBTCUSD`), with room to spare.
+    static let longestKey = 32
 
     /// The reading of a configured pair, in common codes: `XBTUSD` and `BTCUSD` both read `BTC/USD`.
     static func reading(of pair: CurrencyPair) -> String {

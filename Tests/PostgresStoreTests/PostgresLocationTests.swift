@@ -41,6 +41,8 @@ import Testing
     @Test(arguments: [
         ("postgres://db:5432/cryptometrics", "names no user"),
         ("postgres://u:p@:5432/cryptometrics", "names no host"),
+        // Found by fuzzing: the brackets of an IPv6 address around nothing.
+        ("postgres://u:p@[]:5432/cryptometrics", "names no host"),
         ("postgres://u:p@db:5432", "names no database"),
         ("postgres://u:p@db:5432/", "names no database"),
         ("postgres://u:p@db:70000/d", "port 70000 is out of range 1-65535"),

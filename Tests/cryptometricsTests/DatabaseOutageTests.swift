@@ -108,6 +108,16 @@ import Testing
             let result = try await body(service, api)
             service.signal(SIGTERM)
             let status = try await service.exitStatus(within: .seconds(10))
+            if status == nil {
+                let gdb = Process()
+                gdb.executableURL = URL(fileURLWithPath: "/bin/bash")
+                gdb.arguments = [
+                    "-c",
+                    "for p in $(pgrep -f 'serve --source simulated --poll-interval 1 --port 0 --database postgres'); do gdb -p $p -batch -ex 'thread apply all bt' > /tmp/hang-$p.txt 2>&1; done",
+                ]
+                try gdb.run()
+                gdb.waitUntilExit()
+            }
             #expect(status == 0, "exit status \(status.map(String.init) ?? "none within 10 s"): \(service.log.suffix(3_000))")
             return result
         }
