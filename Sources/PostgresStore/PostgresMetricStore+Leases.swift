@@ -12,7 +12,7 @@ extension PostgresMetricStore: TickerLeases {
         let now = slot.microsecondsSince1970
         let next = now + interval.microseconds
         let expiry = now + interval.microseconds * 3 / 2
-        let held = try await inTransaction { connection in
+        let held = try await inTransaction(deadline: PostgresPool.pollerOperationDeadline) { connection in
             try await connection.query(
                 """
                 INSERT INTO poller (id, name, seen_us, expires_us) VALUES (\(holder.id), \(holder.name), \(now), \(expiry))
@@ -71,7 +71,7 @@ extension PostgresMetricStore: TickerLeases {
     }
 
     public func release(_ holder: LeaseHolder, from slot: Timestamp) async throws {
-        try await inTransaction { connection in
+        try await inTransaction(deadline: PostgresPool.pollerOperationDeadline) { connection in
             try await connection.query(
                 """
                 UPDATE ticker_lease SET expires_us = least(expires_us, \(slot.microsecondsSince1970))

@@ -67,16 +67,16 @@ public final class PostgresMetricStore: MetricStore {
         }
         var poolConfiguration = connections.pool
         poolConfiguration.options.maximumConnections = maximumConnections
-        let client = PostgresClient(configuration: poolConfiguration, backgroundLogger: logger)
-        let store = PostgresMetricStore(
-            location: location, client: PostgresPool(client: client, connectionWait: connectionWait), logger: logger)
+        let pool = PostgresPool(
+            client: PostgresClient(configuration: poolConfiguration, backgroundLogger: logger), connectionWait: connectionWait)
+        let store = PostgresMetricStore(location: location, client: pool, logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             // The pool must run before the first query leases a connection, or PostgresNIO warns
             // that it does not: the body waits until the pool's task has begun.
             let (started, starting) = AsyncStream.makeStream(of: Void.self)
             group.addTask {
                 starting.finish()
-                await client.run()
+                await pool.run()
             }
             for await _ in started {}
             defer { group.cancelAll() }
@@ -107,7 +107,10 @@ public final class PostgresMetricStore: MetricStore {
         let samples = keys.map { values[$0]!.value }
         let originIDs = keys.map { origins[values[$0]!.origin]! }
         let micros = timestamp.microsecondsSince1970
-        return try await inTransaction { connection in
+        // A cycle's write is a few rows: bounded, so that a connection that dies under it (a
+        // crashed server closes it without a word, and PostgresNIO may wait for ever) costs the
+        // poller seconds, and the cycle waits in its backlog.
+        return try await inTransaction(deadline: PostgresPool.pollerOperationDeadline) { connection in
             let rows = try await connection.query(
                 """
                 WITH inserted AS (
@@ -137,7 +140,8 @@ public final class PostgresMetricStore: MetricStore {
     where Batches.Element == [SampleRow] {
         var known = knownIDs.withLock { $0 }
         var origins = knownOrigins.withLock { $0 }
-        let summary = try await inTransaction { connection in
+        // No deadline: a file of millions of rows is one transaction, and takes what it takes.
+        let summary = try await inTransaction(deadline: nil) { connection in
             var summary = ImportSummary()
             var span = TimeSpan()
             var direct = true
@@ -295,9 +299,10 @@ public final class PostgresMetricStore: MetricStore {
     /// Runs `body` in a transaction on a connection of the pool: committed when it returns, rolled
     /// back when it throws, and its error passed on as it is.
     func inTransaction<Result>(
-        _ begin: PostgresQuery = "BEGIN", _ body: (PostgresConnection) async throws -> Result
+        _ begin: PostgresQuery = "BEGIN", deadline: Duration? = PostgresPool.operationDeadline,
+        _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await client.withConnection { connection in
+        try await client.withConnection(deadline: deadline) { connection in
             try await connection.query(begin, logger: logger)
             let result: Result
             do {
@@ -375,7 +380,7 @@ public final class PostgresMetricStore: MetricStore {
         guard !keys.isEmpty else { return [:] }
         let tickers = keys.map(\.ticker.description)
         let types = keys.map(\.type.rawValue)
-        return try await client.withConnection { connection in
+        return try await client.withConnection(deadline: PostgresPool.pollerOperationDeadline) { connection in
             let rows = try await connection.query(
                 """
                 SELECT metric.id, metric.ticker, metric.metric_type, metric.xid::text::bigint, newest.timestamp_us
@@ -396,7 +401,8 @@ public final class PostgresMetricStore: MetricStore {
     }
 
     public func checkReadable() async throws {
-        _ = try await client.withConnection { connection in
+        // A probe answers within seconds or says the database cannot be read.
+        _ = try await client.withConnection(deadline: .seconds(5)) { connection in
             try await connection.query("SELECT count(*) FROM schema_migration", logger: logger)
         }
     }

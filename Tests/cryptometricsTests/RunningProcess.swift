@@ -10,9 +10,12 @@ import TestSupport
 /// real process shows (signals, kill -9, exit codes, two processes on one database).
 final class RunningProcess: Sendable {
     private let process: Process
-    private let output = CollectedOutput()
+    /// Where the process writes its log (standard error, and standard output unless apart): a
+    /// file, not a pipe, so that a process that logs a lot never waits on a slow reader (a full
+    /// pipe would stop it mid-log, and the test would blame the process).
+    private let logFile: URL
     /// Standard output alone, when it was asked for apart from the log.
-    private let standardOutput = CollectedOutput()
+    private let outputFile: URL?
 
     /// The executable beside the test bundle: SwiftPM builds it with the tests.
     static var executable: URL {
@@ -32,36 +35,36 @@ final class RunningProcess: Sendable {
         var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CRYPTOMETRICS_") }
         merged.merge(environment) { _, new in new }
         process.environment = merged
-        let pipe = Pipe()
-        process.standardError = pipe
-        let output = self.output
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { output.append(String(decoding: data, as: UTF8.self)) }
-        }
+        let name = UUID().uuidString
+        logFile = directory.appendingPathComponent("process-\(name).log")
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let log = try FileHandle(forWritingTo: logFile)
+        process.standardError = log
         if separateOutput {
-            let printedPipe = Pipe()
-            process.standardOutput = printedPipe
-            let printed = standardOutput
-            printedPipe.fileHandleForReading.readabilityHandler = { handle in
-                let data = handle.availableData
-                if !data.isEmpty { printed.append(String(decoding: data, as: UTF8.self)) }
-            }
+            let file = directory.appendingPathComponent("process-\(name).out")
+            FileManager.default.createFile(atPath: file.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: file)
+            outputFile = file
         } else {
-            process.standardOutput = pipe
+            process.standardOutput = log
+            outputFile = nil
         }
         try process.run()
     }
 
     /// What the process printed on standard output, when started with `separateOutput`.
-    var printed: String { standardOutput.text }
+    var printed: String { outputFile.map(Self.read) ?? "" }
 
     deinit {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     /// Everything the process printed so far.
-    var log: String { output.text }
+    var log: String { Self.read(logFile) }
+
+    private static func read(_ file: URL) -> String {
+        (try? Data(contentsOf: file)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+    }
 
     /// Waits for a line containing `text`, up to `deadline`; returns that line.
     func line(containing text: String, within deadline: Duration = .seconds(20)) async throws -> String? {
@@ -87,13 +90,4 @@ final class RunningProcess: Sendable {
             process.isRunning ? nil : process.terminationStatus
         }
     }
-}
-
-/// What a child process printed, appended from the pipe's reader and read by the test.
-private final class CollectedOutput: Sendable {
-    private let collected = Mutex<String>("")
-
-    func append(_ text: String) { collected.withLock { $0 += text } }
-
-    var text: String { collected.withLock { $0 } }
 }
