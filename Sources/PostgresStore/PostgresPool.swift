@@ -55,7 +55,8 @@ struct PostgresPool: Sendable {
         let connection = try await withThrowingTaskGroup(of: PostgresConnection?.self) { group in
             group.addTask { try await handover.take() }
             group.addTask { [unreachable] in
-                try? await Task.sleep(for: wait)
+                // Cancelled: the caller gives up (take's cancellation handler), not a timeout.
+                do { try await Task.sleep(for: wait) } catch { return nil }
                 if handover.abandonIfWaiting(because: PostgresUnreachable(waited: wait)) { unreachable.set() }
                 return nil
             }
@@ -68,14 +69,14 @@ struct PostgresPool: Sendable {
         unreachable.clear()
         defer { handover.giveBack() }
         guard let deadline else { return try await body(connection) }
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                try await Task.sleep(for: deadline)
-                try? await connection.close()
-            }
-            defer { group.cancelAll() }
-            return try await body(connection)
+        // A timer on the connection's own event loop, not a task: it must fire even when the
+        // caller is cancelled (a graceful stop), since PostgresNIO's queries do not heed
+        // cancellation either.
+        let watchdog = connection.eventLoop.scheduleTask(in: TimeAmount(deadline)) {
+            let _: EventLoopFuture<Void> = connection.close()
         }
+        defer { watchdog.cancel() }
+        return try await body(connection)
     }
 
     /// Waits in the pool's queue on behalf of a caller, then lends the connection to it until it

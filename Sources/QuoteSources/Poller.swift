@@ -130,9 +130,17 @@ public struct Poller: Service {
         }
         var lastSlot: Timestamp?
         var leasesLost = false
+        var leasesRenewed = false
         while !Task.isCancelled {
             if let sharing, let slotTimestamp {
                 let error = await share(sharing, slot: slotTimestamp)
+                // Before its first renewal a poller holds nothing yet (it starts assigned every
+                // ticker): polling them all would poll other pollers' tickers too.
+                if error == nil {
+                    leasesRenewed = true
+                } else if !leasesRenewed {
+                    assign([])
+                }
                 if let error, !leasesLost {
                     logger.warning(
                         "cannot renew the ticker leases, polling the \(markets.count) tickers held until they can be: \(error)",

@@ -82,10 +82,16 @@ public final class TCPProxy: Sendable {
                         channel.eventLoop.makeCompletedFuture {
                             try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                         }
-                    }),
-            admit(upstream.channel)
+                    })
         else {
             try? await client.channel.close()
+            return
+        }
+        // Cut while it connected: neither side may stay open.
+        guard admit(upstream.channel) else {
+            try? await upstream.channel.close()
+            try? await client.channel.close()
+            state.withLock { $0.open[ObjectIdentifier(client.channel)] = nil }
             return
         }
         try? await client.executeThenClose { clientIn, clientOut in

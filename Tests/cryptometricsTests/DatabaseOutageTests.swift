@@ -20,10 +20,11 @@ import Testing
 @Suite struct DatabaseOutageTests {
     @Test(.enabled(if: TestPostgres.isAvailable || TestPostgres.isCI, Comment(rawValue: TestPostgres.skipReason)))
     func postgreSQLAwayForThirtySecondsLosesNoCycle() async throws {
-        // Open (issue 14): in about one run in three here, a request or the poller stalls around
-        // the moment the relay is cut, and the service then does not stop on SIGTERM; with
-        // PostgreSQL stopped by hand behind a plain relay it has not happened. Until that is
-        // understood the scenario runs and reports, as a known issue, without failing the suite.
+        // Open (issue 14): around the moment the relay is cut the poller can stall (a query on a
+        // connection closed without a word), and the service then does not stop on SIGTERM.
+        // Deadlines on an event-loop timer and short ones for the poller made it pass three runs
+        // in a row alone, but it still stalls inside the loaded full suite; until that is found it
+        // reports, as a known issue, without failing the suite.
         await withKnownIssue("a stall around the moment PostgreSQL goes away (open)", isIntermittent: true) {
             try await postgreSQLAwayForThirtySeconds()
         }
@@ -110,9 +111,14 @@ import Testing
             // A new schema's migrations first, through the relay: on a loaded machine, a while.
             let port = try #require(try await service.apiPort(within: .seconds(90)), "the service starts: \(service.log)")
             let api = "http://127.0.0.1:\(port)"
-            let loaded = try await eventually(within: .seconds(30)) {
-                let (status, body) = try await Self.get(api + "/metrics/1")
-                return status == 200 && !body.contains(#""samples":0"#) && !body.contains(#""samples":1,"#) ? true : nil
+            // Every metric made and sampled, the first backfills done: the outage then meets the
+            // poller in its steady state.
+            let loaded = try await eventually(within: .seconds(60)) { () async throws -> Bool? in
+                let (status, body) = try await Self.get(api + "/metrics")
+                let count = (try? JSONParser.parse(Array(body.utf8)))?["metrics"]?.array?.count
+                guard status == 200, count == 20 else { return nil }
+                let (lastStatus, last) = try await Self.get(api + "/metrics/20")
+                return lastStatus == 200 && !last.contains(#""samples":0"#) && !last.contains(#""samples":1,"#) ? true : nil
             }
             #expect(loaded == true, "\(service.log.suffix(3_000))")
             let result: Result

@@ -40,16 +40,21 @@ final class RunningProcess: Sendable {
         FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         process.standardError = log
+        var handles = [log]
         if separateOutput {
             let file = directory.appendingPathComponent("process-\(name).out")
             FileManager.default.createFile(atPath: file.path, contents: nil)
-            process.standardOutput = try FileHandle(forWritingTo: file)
+            let output = try FileHandle(forWritingTo: file)
+            process.standardOutput = output
+            handles.append(output)
             outputFile = file
         } else {
             process.standardOutput = log
             outputFile = nil
         }
         try process.run()
+        // The child has its own copies; this process's would leak one per process started.
+        for handle in handles { try? handle.close() }
     }
 
     /// What the process printed on standard output, when started with `separateOutput`.
