@@ -34,7 +34,7 @@ extension PostgresMetricStore: AlertOutbox {
         }
     }
 
-    private static func advance(_ advance: AlertAdvance, on connection: PostgresConnection, logger: Logger) async throws
+    private static func advance(_ advance: AlertAdvance, on connection: GuardedConnection, logger: Logger) async throws
         -> AlertAdvanceResult
     {
         let state = advance.state
@@ -176,7 +176,7 @@ extension PostgresMetricStore: AlertOutbox {
 
     public func release(event: Int64, holder: String) async throws {
         try await client.withConnection { connection in
-            try await connection.query(
+            _ = try await connection.query(
                 "UPDATE alert_event SET lease_holder = NULL, lease_until_us = NULL WHERE id = \(event) AND lease_holder = \(holder)",
                 logger: logger)
         }
@@ -326,7 +326,7 @@ extension PostgresMetricStore: AlertOutbox {
         }
     }
 
-    private func owns(_ subscription: Int64, owner: Int64, on connection: PostgresConnection) async throws -> Bool {
+    private func owns(_ subscription: Int64, owner: Int64, on connection: GuardedConnection) async throws -> Bool {
         try await connection.query(
             "SELECT id FROM subscription WHERE id = \(subscription) AND owner_key_id = \(owner)", logger: logger
         ).single(Int64.self) != nil

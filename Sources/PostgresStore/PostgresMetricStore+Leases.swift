@@ -112,7 +112,7 @@ extension PostgresMetricStore: TickerLeases {
         }
     }
 
-    private static func tickers(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> [String] {
+    private static func tickers(_ query: PostgresQuery, on connection: GuardedConnection, logger: Logger) async throws -> [String] {
         var tickers: [String] = []
         for try await ticker in try await connection.query(query, logger: logger).decode(String.self) {
             tickers.append(ticker)

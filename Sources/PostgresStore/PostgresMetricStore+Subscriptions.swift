@@ -74,7 +74,7 @@ extension PostgresMetricStore: SubscriptionStore {
     }
 
     private static func subscription(
-        _ id: Int64, of owner: Int64, on connection: PostgresConnection, logger: Logger, lock: Bool
+        _ id: Int64, of owner: Int64, on connection: GuardedConnection, logger: Logger, lock: Bool
     ) async throws -> Subscription? {
         let query: PostgresQuery =
             lock

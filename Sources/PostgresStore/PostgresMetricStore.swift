@@ -54,7 +54,7 @@ public final class PostgresMetricStore: MetricStore {
         do {
             let connection = try await PostgresConnection.connect(configuration: connections.single, id: 0, logger: logger)
             do {
-                try await PostgresSchema.migrate(on: connection, logger: logger)
+                try await PostgresSchema.migrate(on: GuardedConnection(connection), logger: logger)
                 try? await connection.close()
             } catch {
                 try? await connection.close()
@@ -246,7 +246,7 @@ public final class PostgresMetricStore: MetricStore {
 
     /// COPYs rows into `sample` inside a savepoint; false, with nothing of them kept, when one of
     /// them is stored already (or repeated among them).
-    private static func copyDirectly(_ text: ByteBuffer, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+    private static func copyDirectly(_ text: ByteBuffer, on connection: GuardedConnection, logger: Logger) async throws -> Bool {
         try await connection.query("SAVEPOINT import_batch", logger: logger)
         do {
             try await connection.copyFrom(table: "sample", columns: ["metric_id", "timestamp_us", "value", "origin_id"], logger: logger) {
@@ -300,25 +300,15 @@ public final class PostgresMetricStore: MetricStore {
     /// back when it throws, and its error passed on as it is.
     func inTransaction<Result>(
         _ begin: PostgresQuery = "BEGIN", deadline: Duration? = PostgresPool.operationDeadline,
-        _ body: (PostgresConnection) async throws -> Result
+        _ body: (GuardedConnection) async throws -> Result
     ) async throws -> Result {
         try await client.withConnection(deadline: deadline) { connection in
-            try await connection.query(begin, logger: logger)
-            let result: Result
-            do {
-                result = try await body(connection)
-            } catch {
-                // A cancelled task's connection may be closing already; its transaction ends with it.
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
-            }
-            try await connection.query("COMMIT", logger: logger)
-            return result
+            try await connection.inTransaction(begin, logger: logger, body)
         }
     }
 
     private func readChanges(
-        after position: PostgresFeedPosition?, from oldest: Timestamp, on connection: PostgresConnection
+        after position: PostgresFeedPosition?, from oldest: Timestamp, on connection: GuardedConnection
     ) async throws -> StoreChanges {
         var snapshotXmin: Int64 = 0
         var prunedThrough: Int64 = 0
@@ -446,7 +436,7 @@ public final class PostgresMetricStore: MetricStore {
     /// the unique key would still decide, but the losing insert would use up sequence values, and
     /// ids would have gaps that SQLite's do not.
     private static func findOrCreate(
-        _ keys: [MetricKey], on connection: PostgresConnection, logger: Logger
+        _ keys: [MetricKey], on connection: GuardedConnection, logger: Logger
     ) async throws -> (ids: [MetricKey: Int64], created: Int) {
         let tickers = keys.map(\.ticker.description)
         let types = keys.map(\.type.rawValue)
@@ -484,7 +474,7 @@ public final class PostgresMetricStore: MetricStore {
     }
 
     private static func findOrCreate(
-        _ origins: Set<SampleOrigin>, on connection: PostgresConnection, logger: Logger
+        _ origins: Set<SampleOrigin>, on connection: GuardedConnection, logger: Logger
     ) async throws -> [SampleOrigin: Int32] {
         let sorted = origins.sorted { ($0.upstream, $0.kind.rawValue) < ($1.upstream, $1.kind.rawValue) }
         let upstreams = sorted.map(\.upstream)
@@ -518,7 +508,7 @@ public final class PostgresMetricStore: MetricStore {
     /// the feed now and then. Runs inside the writing transaction, so that the batch commits with
     /// its samples.
     private static func appendBatch(
-        first: Int64, last: Int64, count: Int, on connection: PostgresConnection, logger: Logger
+        first: Int64, last: Int64, count: Int, on connection: GuardedConnection, logger: Logger
     ) async throws {
         guard count > 0 else { return }
         let rows = try await connection.query(
@@ -559,7 +549,7 @@ public final class PostgresMetricStore: MetricStore {
         }
     }
 
-    private static func metrics(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> [StoredMetric] {
+    private static func metrics(_ query: PostgresQuery, on connection: GuardedConnection, logger: Logger) async throws -> [StoredMetric] {
         var metrics: [StoredMetric] = []
         for try await (id, ticker, type, xid) in try await connection.query(query, logger: logger)
             .decode((Int64, String, String, Int64).self)
@@ -572,7 +562,7 @@ public final class PostgresMetricStore: MetricStore {
     /// Every metric's samples in a time range, one row per metric with its samples as two arrays:
     /// at millions of samples, arrays decode far faster than a row per sample.
     private static func readSeries(
-        from: Int64, through: Int64, on connection: PostgresConnection, logger: Logger
+        from: Int64, through: Int64, on connection: GuardedConnection, logger: Logger
     ) async throws -> [SampleColumns] {
         let rows = try await connection.query(
             """

@@ -47,7 +47,7 @@ struct PostgresPool: Sendable {
     /// the connection is closed under `body`: a query on a connection that dies beneath it does not
     /// always fail by itself in PostgresNIO, and would hold its caller for ever.
     func withConnection<Result>(
-        deadline: Duration? = Self.operationDeadline, _ body: (PostgresConnection) async throws -> Result
+        deadline: Duration? = Self.operationDeadline, _ body: (GuardedConnection) async throws -> Result
     ) async throws -> Result {
         let handover = Handover()
         submit.yield(handover)
@@ -68,7 +68,8 @@ struct PostgresPool: Sendable {
         }
         unreachable.clear()
         defer { handover.giveBack() }
-        guard let deadline else { return try await body(connection) }
+        let guarded = GuardedConnection(connection)
+        guard let deadline else { return try await body(guarded) }
         // A timer on the connection's own event loop, not a task: it must fire even when the
         // caller is cancelled (a graceful stop), since PostgresNIO's queries do not heed
         // cancellation either.
@@ -76,7 +77,7 @@ struct PostgresPool: Sendable {
             let _: EventLoopFuture<Void> = connection.close()
         }
         defer { watchdog.cancel() }
-        return try await body(connection)
+        return try await body(guarded)
     }
 
     /// Waits in the pool's queue on behalf of a caller, then lends the connection to it until it

@@ -216,8 +216,8 @@ enum PostgresSchema {
 
     /// Brings the schema up to date in one transaction, holding the advisory lock. Refuses a
     /// database written by a newer version, whose schema this one does not know.
-    static func migrate(on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.withTransaction(logger: logger) { connection in
+    static func migrate(on connection: GuardedConnection, logger: Logger) async throws {
+        try await connection.inTransaction(logger: logger) { connection in
             try await connection.query(
                 "SELECT pg_advisory_xact_lock(\(migrationLockClass), hashtext(current_schema()))", logger: logger)
             try await connection.query(

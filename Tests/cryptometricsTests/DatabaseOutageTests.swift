@@ -20,17 +20,6 @@ import Testing
 @Suite struct DatabaseOutageTests {
     @Test(.enabled(if: TestPostgres.isAvailable || TestPostgres.isCI, Comment(rawValue: TestPostgres.skipReason)))
     func postgreSQLAwayForThirtySecondsLosesNoCycle() async throws {
-        // Open (issue 14): around the moment the relay is cut the poller can stall (a query on a
-        // connection closed without a word), and the service then does not stop on SIGTERM.
-        // Deadlines on an event-loop timer and short ones for the poller made it pass three runs
-        // in a row alone, but it still stalls inside the loaded full suite; until that is found it
-        // reports, as a known issue, without failing the suite.
-        await withKnownIssue("a stall around the moment PostgreSQL goes away (open)", isIntermittent: true) {
-            try await postgreSQLAwayForThirtySeconds()
-        }
-    }
-
-    private func postgreSQLAwayForThirtySeconds() async throws {
         try await TestPostgres.withSchema { location in
             try await TCPProxy.withRunning(to: location.port) { proxy in
                 var proxied = location

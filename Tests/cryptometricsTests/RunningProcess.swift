@@ -37,13 +37,13 @@ final class RunningProcess: Sendable {
         process.environment = merged
         let name = UUID().uuidString
         logFile = directory.appendingPathComponent("process-\(name).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         process.standardError = log
         var handles = [log]
         if separateOutput {
             let file = directory.appendingPathComponent("process-\(name).out")
-            FileManager.default.createFile(atPath: file.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: file.path, contents: nil)
             let output = try FileHandle(forWritingTo: file)
             process.standardOutput = output
             handles.append(output)
