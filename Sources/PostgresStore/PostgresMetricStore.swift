@@ -408,7 +408,9 @@ public final class PostgresMetricStore: MetricStore {
         var seen: Set<MetricKey> = []
         let missing = keys.filter { cached[$0] == nil && seen.insert($0).inserted }
         if missing.isEmpty { return cached }
-        let found = try await inTransaction(deadline: PostgresPool.pollerOperationDeadline) { connection in
+        // The default deadline: creators take turns under a lock, and on a busy server a turn can
+        // take a while; a poller meets this once per new metric, not every cycle.
+        let found = try await inTransaction { connection in
             try await Self.findOrCreate(missing, on: connection, logger: logger).ids
         }
         knownIDs.withLock { $0.merge(found) { old, _ in old } }
@@ -419,7 +421,7 @@ public final class PostgresMetricStore: MetricStore {
         let cached = knownOrigins.withLock { known in origins.reduce(into: [SampleOrigin: Int32]()) { $0[$1] = known[$1] } }
         let missing = origins.filter { cached[$0] == nil }
         if missing.isEmpty { return cached }
-        let found = try await inTransaction(deadline: PostgresPool.pollerOperationDeadline) { connection in
+        let found = try await inTransaction { connection in
             try await Self.findOrCreate(missing, on: connection, logger: logger)
         }
         knownOrigins.withLock { $0.merge(found) { old, _ in old } }

@@ -15,15 +15,19 @@ import Synchronization
 struct PostgresPool: Sendable {
     let client: PostgresClient
     let connectionWait: Duration
-    /// Whether the last wait ran out: then the next ones wait only briefly, so that a poller's
-    /// lease renewal and write, one after the other, still fit in its interval.
-    private let unreachable = Flag()
-    private let requests: AsyncStream<Handover>
-    private let submit: AsyncStream<Handover>.Continuation
+    /// How many operations may be with the pool at once, waiting in PostgresNIO's queue or holding
+    /// a connection, including waits whose caller gave up (PostgresNIO keeps them for up to a
+    /// minute while the server is away); past it, an operation fails at once rather than queue one
+    /// more, so that an outage under many requests costs bounded memory.
+    let maximumQueued: Int
+    private let health = PoolHealth()
+    private let requests: AsyncStream<Handover<PostgresConnection>>
+    private let submit: AsyncStream<Handover<PostgresConnection>>.Continuation
 
-    init(client: PostgresClient, connectionWait: Duration) {
+    init(client: PostgresClient, connectionWait: Duration, maximumQueued: Int = 4_096) {
         self.client = client
         self.connectionWait = connectionWait
+        self.maximumQueued = maximumQueued
         (requests, submit) = AsyncStream.makeStream()
     }
 
@@ -39,25 +43,30 @@ struct PostgresPool: Sendable {
 
     /// How long an operation may hold its connection unless it says otherwise.
     static let operationDeadline = Duration.seconds(60)
-    /// The poller's small operations (a cycle's write, its leases): a few rows each.
-    static let pollerOperationDeadline = Duration.seconds(5)
+    /// The poller's small operations (a cycle's write, its leases, the newest samples at start):
+    /// a few rows each, done in milliseconds, so 15 s is only ever reached by a connection that
+    /// died without a word. Shorter, a loaded machine's slow turn would be taken for one.
+    static let pollerOperationDeadline = Duration.seconds(15)
 
-    /// Leases a connection for `body`, waiting for it at most ``connectionWait`` (100 ms while the
-    /// server was unreachable at the last try). Past `deadline` (none: an import's transaction),
-    /// the connection is closed under `body`: a query on a connection that dies beneath it does not
-    /// always fail by itself in PostgresNIO, and would hold its caller for ever.
+    /// Leases a connection for `body`, waiting for it at most `wait` (by default ``connectionWait``;
+    /// 100 ms while the server was unreachable at the last try). Past `deadline` (none: an import's
+    /// transaction), the connection is closed under `body`: a connection that dies without a word
+    /// would otherwise hold its caller until TCP gives up, minutes later.
     func withConnection<Result>(
-        deadline: Duration? = Self.operationDeadline, _ body: (GuardedConnection) async throws -> Result
+        wait: Duration? = nil, deadline: Duration? = Self.operationDeadline, _ body: (GuardedConnection) async throws -> Result
     ) async throws -> Result {
-        let handover = Handover()
-        submit.yield(handover)
-        let wait = unreachable.isSet ? min(connectionWait, .milliseconds(100)) : connectionWait
+        let wait = try health.wait(upTo: wait ?? connectionWait, maximumQueued: maximumQueued)
+        let handover = Handover<PostgresConnection>()
+        guard case .enqueued = submit.yield(handover) else {
+            health.leftQueue()
+            throw PostgresPoolClosed()
+        }
         let connection = try await withThrowingTaskGroup(of: PostgresConnection?.self) { group in
             group.addTask { try await handover.take() }
-            group.addTask { [unreachable] in
+            group.addTask { [health] in
                 // Cancelled: the caller gives up (take's cancellation handler), not a timeout.
                 do { try await Task.sleep(for: wait) } catch { return nil }
-                if handover.abandonIfWaiting(because: PostgresUnreachable(waited: wait)) { unreachable.set() }
+                if handover.abandonIfWaiting(because: PostgresUnreachable(waited: wait)) { health.waitRanOut() }
                 return nil
             }
             defer { group.cancelAll() }
@@ -66,8 +75,11 @@ struct PostgresPool: Sendable {
             }
             throw CancellationError()
         }
-        unreachable.clear()
-        defer { handover.giveBack() }
+        health.lent()
+        defer {
+            health.returned()
+            handover.giveBack()
+        }
         let guarded = GuardedConnection(connection)
         guard let deadline else { return try await body(guarded) }
         // A timer on the connection's own event loop, not a task: it must fire even when the
@@ -82,7 +94,8 @@ struct PostgresPool: Sendable {
 
     /// Waits in the pool's queue on behalf of a caller, then lends the connection to it until it
     /// gives it back; a caller that gave up gets nothing, and the connection goes straight back.
-    private func wait(for handover: Handover) async {
+    private func wait(for handover: Handover<PostgresConnection>) async {
+        defer { health.leftQueue() }
         do {
             try await client.withConnection { connection in
                 guard handover.offer(connection) else { return }
@@ -94,14 +107,61 @@ struct PostgresPool: Sendable {
     }
 }
 
-/// One connection's way from the pool's task to a caller and back.
-private final class Handover: Sendable {
+/// What the pool knows of the server, from its waits: whether the last one ran out with no
+/// connection lent (then the server is away, and the next waits are short), and how many are
+/// queued.
+private final class PoolHealth: Sendable {
+    private struct State {
+        /// Whether the last wait ran out while no operation held a connection: the pool could
+        /// not make one. A wait that runs out while connections are lent only met a busy pool,
+        /// which says nothing of the server.
+        var unreachable = false
+        var queued = 0
+        var lent = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// How long the next operation waits for a connection: `connectionWait`, or 100 ms while the
+    /// server is away, so that a poller's lease renewal and write, one after the other, still fit
+    /// in its interval. Counts the operation as queued, or throws when `maximumQueued` are.
+    func wait(upTo connectionWait: Duration, maximumQueued: Int) throws -> Duration {
+        try state.withLock { state in
+            guard state.queued < maximumQueued else { throw PostgresUnreachable(waited: .zero) }
+            state.queued += 1
+            return state.unreachable ? min(connectionWait, .milliseconds(100)) : connectionWait
+        }
+    }
+
+    func waitRanOut() {
+        state.withLock { state in
+            if state.lent == 0 { state.unreachable = true }
+        }
+    }
+
+    /// An operation's wait is over: it had no connection, or has given it back.
+    func leftQueue() { state.withLock { $0.queued -= 1 } }
+
+    func lent() {
+        state.withLock { state in
+            state.unreachable = false
+            state.lent += 1
+        }
+    }
+
+    func returned() { state.withLock { $0.lent -= 1 } }
+}
+
+/// One connection's way from the pool's task to a caller and back. Generic over what is handed
+/// over only so that its every order of events can be tested without a server.
+final class Handover<Value: Sendable>: Sendable {
     private enum Delivery {
         case pending
-        case waiting(CheckedContinuation<PostgresConnection, any Error>)
-        case ready(PostgresConnection)
+        case waiting(CheckedContinuation<Value, any Error>)
+        case ready(Value)
         case taken
-        case abandoned
+        /// Given up on, for this reason.
+        case abandoned(any Error)
         /// The pool could not lease one.
         case failed(any Error)
     }
@@ -116,10 +176,10 @@ private final class Handover: Sendable {
     private let giving = Mutex(Return.lent)
 
     /// The connection, once the pool hands it over; cancelling the wait gives up.
-    func take() async throws -> PostgresConnection {
+    func take() async throws -> Value {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let ready: Swift.Result<PostgresConnection, any Error>? = delivery.withLock { state in
+                let ready: Swift.Result<Value, any Error>? = delivery.withLock { state in
                     switch state {
                     case .pending:
                         state = .waiting(continuation)
@@ -127,9 +187,7 @@ private final class Handover: Sendable {
                     case .ready(let connection):
                         state = .taken
                         return .success(connection)
-                    case .abandoned:
-                        return .failure(CancellationError())
-                    case .failed(let error):
+                    case .abandoned(let error), .failed(let error):
                         return .failure(error)
                     case .waiting, .taken:
                         preconditionFailure("a handover is taken once")
@@ -142,22 +200,38 @@ private final class Handover: Sendable {
         }
     }
 
+    /// Whether a caller is suspended in ``take()``: for tests, which order events around it.
+    var isTaking: Bool {
+        delivery.withLock { state in
+            if case .waiting = state { return true }
+            return false
+        }
+    }
+
+    /// Whether the pool's task is suspended in ``returned()``: for tests.
+    var isAwaitingReturn: Bool {
+        giving.withLock { state in
+            if case .waiting = state { return true }
+            return false
+        }
+    }
+
     /// Gives up waiting, with `error`, unless a connection is already there; true if it gave up.
     func abandonIfWaiting(because error: any Error) -> Bool {
         abandon(because: error, evenIfReady: false)
     }
 
     private func abandon(because error: any Error, evenIfReady: Bool) -> Bool {
-        let (gaveUp, waiter): (Bool, CheckedContinuation<PostgresConnection, any Error>?) = delivery.withLock { state in
+        let (gaveUp, waiter): (Bool, CheckedContinuation<Value, any Error>?) = delivery.withLock { state in
             switch state {
             case .pending:
-                state = .abandoned
+                state = .abandoned(error)
                 return (true, nil)
             case .waiting(let continuation):
-                state = .abandoned
+                state = .abandoned(error)
                 return (true, continuation)
             case .ready where evenIfReady:
-                state = .abandoned
+                state = .abandoned(error)
                 return (true, nil)
             case .ready, .taken, .abandoned, .failed:
                 return (false, nil)
@@ -169,8 +243,8 @@ private final class Handover: Sendable {
     }
 
     /// From the pool's task: lends `connection`, or refuses it if the caller gave up.
-    func offer(_ connection: PostgresConnection) -> Bool {
-        let (accepted, waiter): (Bool, CheckedContinuation<PostgresConnection, any Error>?) = delivery.withLock { state in
+    func offer(_ connection: Value) -> Bool {
+        let (accepted, waiter): (Bool, CheckedContinuation<Value, any Error>?) = delivery.withLock { state in
             switch state {
             case .pending:
                 state = .ready(connection)
@@ -188,21 +262,24 @@ private final class Handover: Sendable {
         return accepted
     }
 
-    /// From the pool's task: the pool could not lease a connection.
-    func fail(_ error: any Error) {
-        let waiter: CheckedContinuation<PostgresConnection, any Error>? = delivery.withLock { state in
+    /// From the pool's task: the pool could not lease a connection. False when the caller had
+    /// given up already.
+    @discardableResult
+    func fail(_ error: any Error) -> Bool {
+        let (told, waiter): (Bool, CheckedContinuation<Value, any Error>?) = delivery.withLock { state in
             switch state {
             case .pending:
                 state = .failed(error)
-                return nil
+                return (true, nil)
             case .waiting(let continuation):
                 state = .failed(error)
-                return continuation
+                return (true, continuation)
             case .ready, .taken, .abandoned, .failed:
-                return nil
+                return (false, nil)
             }
         }
         waiter?.resume(throwing: error)
+        return told
     }
 
     /// From the pool's task: waits until the caller is done with the connection.
@@ -231,17 +308,19 @@ private final class Handover: Sendable {
 /// No connection to PostgreSQL within the wait: the server is down, unreachable, or every
 /// connection is busy.
 struct PostgresUnreachable: Error, CustomStringConvertible {
+    /// Zero when the operation did not wait: too many before it were still queued.
     let waited: Duration
 
     var description: String {
-        "no connection to PostgreSQL within \(waited.formatted(.units(allowed: [.seconds, .milliseconds]))): the server is down, unreachable, or every connection is busy"
+        let causes = "the server is down, unreachable, or every connection is busy"
+        guard waited > .zero else {
+            return "no connection to PostgreSQL: too many operations are waiting for one already; \(causes)"
+        }
+        return "no connection to PostgreSQL within \(waited.formatted(.units(allowed: [.seconds, .milliseconds]))): \(causes)"
     }
 }
 
-/// A flag set and read from different tasks: whether the server was unreachable.
-private final class Flag: Sendable {
-    private let value = Mutex(false)
-    func set() { value.withLock { $0 = true } }
-    func clear() { value.withLock { $0 = false } }
-    var isSet: Bool { value.withLock { $0 } }
+/// The pool stopped running (the process is stopping): no connection will come.
+struct PostgresPoolClosed: Error, CustomStringConvertible {
+    var description: String { "the connection pool to PostgreSQL has stopped: the process is shutting down" }
 }
