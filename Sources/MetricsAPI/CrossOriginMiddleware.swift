@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 
@@ -15,23 +16,34 @@ struct CrossOriginMiddleware<Context: RequestContext>: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let origin = request.headers[.origin], let allowed = origins.allowedValue(for: origin) else {
-            return try await next(request, context)
+            var response = try await next(request, context)
+            // With a list of origins, the answer to one without CORS headers differs from the
+            // answer to a listed origin: a shared cache must not give one for the other.
+            if !origins.allowsAny { Self.varyByOrigin(&response.headers) }
+            return response
         }
         if request.method == .options, request.headers[.accessControlRequestMethod] != nil {
-            return Response(
-                status: .noContent,
-                headers: [
-                    .accessControlAllowOrigin: allowed, .vary: "Origin",
-                    .accessControlAllowMethods: "GET, HEAD, POST, PATCH, DELETE",
-                    .accessControlAllowHeaders: "Authorization, Content-Type, Last-Event-ID",
-                    .accessControlMaxAge: "600",
-                ])
+            var headers: HTTPFields = [
+                .accessControlAllowOrigin: allowed,
+                .accessControlAllowMethods: "GET, HEAD, POST, PATCH, DELETE",
+                .accessControlAllowHeaders: "Authorization, Content-Type, If-None-Match, Last-Event-ID",
+                .accessControlMaxAge: "600",
+            ]
+            if !origins.allowsAny { Self.varyByOrigin(&headers) }
+            return Response(status: .noContent, headers: headers)
         }
         var response = try await next(request, context)
         response.headers[.accessControlAllowOrigin] = allowed
-        response.headers[.vary] = "Origin"
+        if !origins.allowsAny { Self.varyByOrigin(&response.headers) }
         response.headers[.accessControlExposeHeaders] = "Location, Retry-After, ETag"
         return response
+    }
+
+    /// Adds `Origin` to `Vary`, beside what a route put there.
+    private static func varyByOrigin(_ headers: inout HTTPFields) {
+        let named = headers[values: .vary].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !named.contains(where: { $0.caseInsensitiveCompare("Origin") == .orderedSame || $0 == "*" }) else { return }
+        headers.append(HTTPField(name: .vary, value: "Origin"))
     }
 }
 
@@ -49,9 +61,12 @@ public struct CrossOriginPolicy: Sendable, Equatable {
 
     public var isOff: Bool { origins.isEmpty }
 
+    /// Whether any origin may call (`*`): then no answer depends on the caller's origin.
+    var allowsAny: Bool { origins.contains("*") }
+
     /// What `Access-Control-Allow-Origin` says to `origin`, or `nil` when it may not call.
     func allowedValue(for origin: String) -> String? {
-        if origins.contains("*") { return "*" }
+        if allowsAny { return "*" }
         return origins.contains(origin) ? origin : nil
     }
 

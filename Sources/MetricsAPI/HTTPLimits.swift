@@ -32,7 +32,9 @@ public struct HTTPLimits: Sendable {
         self.maximumHeaderBytes = maximumHeaderBytes
         self.idleTimeout = idleTimeout
     }
+}
 
+extension HTTPLimits {
     /// HTTP/1.1 with these limits, for `Application(router:server:)`.
     public var server: HTTPServerBuilder {
         .http1(
@@ -72,29 +74,48 @@ struct HeadLimitMiddleware<Context: RequestContext>: RouterMiddleware {
 /// Answers a request head the decoder gave up on (over ``HTTPLimits/maximumHeadBytes``) with a
 /// JSON 431, then closes the connection: the bytes after it cannot be read as HTTP. Without it,
 /// the client would get an empty 400 that does not say what was wrong.
+///
+/// A client may send requests before the answers to earlier ones (pipelining): the 431 then waits
+/// until every request read before it has its whole response, so that none of them gets it.
 final class OversizedHeadHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
-    /// Whether a response has begun and not ended: then a second one cannot be written.
-    private var responding = false
+    /// Request heads read, and responses ended: while they differ, a response is owed.
+    private var requestsRead = 0
+    private var responsesEnded = 0
+    /// A head too large arrived while a response was owed: answered once it is written.
+    private var oversizedWaiting = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head = unwrapInboundIn(data) { requestsRead += 1 }
+        context.fireChannelRead(data)
+    }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        switch unwrapOutboundIn(data) {
-        case .head: responding = true
-        case .body: break
-        case .end: responding = false
-        }
+        guard case .end = unwrapOutboundIn(data) else { return context.write(data, promise: promise) }
+        responsesEnded += 1
         context.write(data, promise: promise)
+        if oversizedWaiting, responsesEnded == requestsRead {
+            oversizedWaiting = false
+            answerOversized(context: context)
+        }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard let parserError = error as? HTTPParserError, parserError == .headerOverflow else {
             return context.fireErrorCaught(error)
         }
-        guard !responding else { return context.close(promise: nil) }
+        if responsesEnded < requestsRead {
+            oversizedWaiting = true
+        } else {
+            answerOversized(context: context)
+        }
+    }
+
+    private func answerOversized(context: ChannelHandlerContext) {
         var json = JSONWriter()
         OneFieldBody.error(
             "The request head is larger than \(HTTPLimits.maximumHeadBytes >> 10) KiB; send a shorter path, query and headers."

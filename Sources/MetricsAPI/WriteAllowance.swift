@@ -9,7 +9,13 @@ public struct WriteRateLimit: Sendable, Equatable {
     /// Writes a key may make at once after a quiet spell.
     public var burst: Int
 
+    /// A configuration mistake, not a runtime condition: the settings reader refuses such values
+    /// with the key named, so only code that builds one itself can get here.
     public init(perMinute: Int, burst: Int) {
+        precondition((0...1_000_000).contains(perMinute), "a write limit is 0 (off) to 1,000,000 writes a minute, not \(perMinute)")
+        precondition(
+            perMinute == 0 ? burst >= 0 : (1...1_000_000).contains(burst),
+            "a write limit's burst is 1 to 1,000,000 writes (a limit with no burst lets no write through), not \(burst)")
         self.perMinute = perMinute
         self.burst = burst
     }

@@ -59,6 +59,29 @@ import Testing
         }
     }
 
+    /// With a list of origins the answer depends on the caller's origin, so every answer says so
+    /// (a shared cache must not give a stranger's answer to a listed origin); with `*` none does.
+    @Test func answersVaryByOriginOnlyWhenOriginsAreListed() async throws {
+        try await APIHarness.with { harness in
+            try await harness.store("KRAKEN:BTCUSD", .price, [1, 2, 3])
+            try await harness.test(crossOrigin: CrossOriginPolicy(origins: [Self.dashboard])) { client, _ in
+                let stranger = try await ask(client, .get, "/metrics", origin: "https://evil.example.net")
+                #expect(stranger.headers[values: .vary] == ["Origin"])
+                let plain = try await client.execute(uri: "/metrics", method: .get)
+                #expect(plain.headers[values: .vary] == ["Origin"])
+                let preflight = try await ask(client, .options, "/metrics", origin: Self.dashboard, preflight: "GET")
+                #expect(preflight.headers[values: .vary] == ["Origin"])
+                // A page revalidating what it holds sends If-None-Match.
+                #expect(preflight.headers[HTTPField.Name("Access-Control-Allow-Headers")!]?.contains("If-None-Match") == true)
+            }
+            try await harness.test(crossOrigin: CrossOriginPolicy(origins: ["*"])) { client, _ in
+                let answer = try await ask(client, .get, "/metrics", origin: Self.dashboard)
+                #expect(answer.headers[Self.allowOrigin] == "*")
+                #expect(answer.headers[values: .vary].isEmpty)
+            }
+        }
+    }
+
     @Test func originsAreCheckedAsOrigins() {
         #expect(CrossOriginPolicy.problem(with: "https://dash.example.com") == nil)
         #expect(CrossOriginPolicy.problem(with: "http://127.0.0.1:3000") == nil)

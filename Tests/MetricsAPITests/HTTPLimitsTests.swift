@@ -81,6 +81,23 @@ import Testing
         }
     }
 
+    @Test func aPipelinedRequestBeforeAnOversizedHeadGetsItsOwnAnswerFirst() async throws {
+        try await serve(limits: HTTPLimits()) { port in
+            try await RawConnection.with(port: port) { connection in
+                // Both in one write: the server reads the first request and meets the oversized
+                // head while the first is still being answered.
+                let padding = (0..<70).map { "X-Pad-\($0): \(String(repeating: "z", count: 1_000))\r\n" }.joined()
+                await connection.send(Self.get("/metrics") + Self.get("/metrics", headers: padding))
+                let first = try #require(try await connection.readResponse())
+                #expect(first.status == 200 && first.body.contains("KRAKEN:BTCUSD"), "\(first.status): \(first.body)")
+                let second = try #require(try await connection.readResponse())
+                #expect(second.status == 431)
+                try await connection.read()
+                #expect(connection.closedByPeer)
+            }
+        }
+    }
+
     @Test func aHeadSentAByteAtATimeIsCutOffAfterTheIdleTimeout() async throws {
         let timeout = Duration.seconds(1)
         try await serve(limits: HTTPLimits(idleTimeout: timeout)) { port in
