@@ -8,7 +8,7 @@ public enum OpenAPIDocument {
           "openapi": "3.1.0",
           "info": {
             "title": "cryptometrics",
-            "version": "1.6.0",
+            "version": "1.7.0",
             "description": "Cryptocurrency price and volume metrics polled from exchanges, with history, volatility statistics and rankings over 1-hour, 24-hour and 7-day windows, kept ready as samples arrive. GET /metrics and GET /metrics/{id} are compatible with the original Flask app. Responses carry a strong ETag; send it back in If-None-Match for a 304."
           },
           "paths": {
@@ -17,6 +17,8 @@ public enum OpenAPIDocument {
                 "operationId": "listMetrics",
                 "summary": "Every tracked metric, ascending by id.",
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {
                     "description": "The metrics.",
                     "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
@@ -69,6 +71,8 @@ public enum OpenAPIDocument {
                   }
                 ],
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {
                     "description": "The metric's report.",
                     "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
@@ -99,6 +103,8 @@ public enum OpenAPIDocument {
                   {"name": "offset", "in": "query", "description": "Rows to skip, default 0.", "schema": {"type": "integer", "minimum": 0, "maximum": 2147483647}}
                 ],
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {
                     "description": "One page of the ranking.",
                     "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
@@ -121,6 +127,8 @@ public enum OpenAPIDocument {
                   {"name": "window", "in": "query", "description": "Default 24h.", "schema": {"$ref": "#/components/schemas/Window"}}
                 ],
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {
                     "description": "One entry per metric.",
                     "headers": {"ETag": {"$ref": "#/components/headers/ETag"}},
@@ -144,6 +152,8 @@ public enum OpenAPIDocument {
                   {"name": "Last-Event-ID", "in": "header", "description": "The id of the last event received, to resume after it.", "schema": {"type": "string"}}
                 ],
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {
                     "description": "The stream of events.",
                     "content": {"text/event-stream": {"x-event-data": {"sample": {"$ref": "#/components/schemas/SampleEvent"}, "alert": {"$ref": "#/components/schemas/AlertStreamEvent"}, "reset": {"$ref": "#/components/schemas/ResetEvent"}}}}
@@ -174,6 +184,8 @@ public enum OpenAPIDocument {
                   {"name": "page", "in": "query", "description": "50 rows a page, default 1.", "schema": {"type": "integer", "minimum": 1, "maximum": 1000000}}
                 ],
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {"description": "The page.", "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}, "content": {"text/html": {"schema": {"type": "string"}}}},
                   "304": {"description": "Unchanged since the ETag sent in If-None-Match."},
                   "400": {
@@ -188,6 +200,8 @@ public enum OpenAPIDocument {
                 "operationId": "dashboardScript",
                 "summary": "The dashboard's script.",
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {"description": "The script.", "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}, "content": {"text/javascript": {"schema": {"type": "string"}}}},
                   "304": {"description": "Unchanged since the ETag sent in If-None-Match."}
                 }
@@ -198,6 +212,8 @@ public enum OpenAPIDocument {
                 "operationId": "dashboardStyle",
                 "summary": "The dashboard's style sheet.",
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {"description": "The style sheet.", "headers": {"ETag": {"$ref": "#/components/headers/ETag"}}, "content": {"text/css": {"schema": {"type": "string"}}}},
                   "304": {"description": "Unchanged since the ETag sent in If-None-Match."}
                 }
@@ -208,6 +224,8 @@ public enum OpenAPIDocument {
                 "operationId": "health",
                 "summary": "Liveness: the process answers.",
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {
                     "description": "Alive.",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Status"}}}
@@ -220,6 +238,8 @@ public enum OpenAPIDocument {
                 "operationId": "readiness",
                 "summary": "Readiness: the statistics are loaded and the database can be read.",
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {
                     "description": "Ready to serve: status ready; or degraded, still serving what it holds, while this process's poll cycles wait in memory for a database that refuses writes.",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Readiness"}}}
@@ -236,6 +256,8 @@ public enum OpenAPIDocument {
                 "operationId": "getPollStatus",
                 "summary": "What the poller in this process last saw: per ticker its last success and last error, and each upstream's circuit breaker. On a database whose pollers share the tickers (PostgreSQL), also every poller's leases; a process that does not poll then shows those alone.",
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {
                     "description": "The poller's status, or the pollers' leases in a process that does not poll.",
                     "content": {"application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/PollStatus"}, {"$ref": "#/components/schemas/SharedPollStatus"}]}}}
@@ -256,6 +278,8 @@ public enum OpenAPIDocument {
                 "operationId": "getOperationalMetrics",
                 "summary": "Operational metrics in Prometheus' text format: polls and failures by upstream and reason, upstream latency histograms, HTTP requests by route and status.",
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {"description": "Prometheus exposition format 0.0.4.", "content": {"text/plain": {"schema": {"type": "string"}}}}
                 }
               }
@@ -270,6 +294,8 @@ public enum OpenAPIDocument {
                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubscriptionRequest"}}}
                 },
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "201": {
                     "description": "Made. Location names it; secret signs its webhooks and is not shown again.",
                     "headers": {"Location": {"schema": {"type": "string"}}},
@@ -292,6 +318,8 @@ public enum OpenAPIDocument {
                   {"name": "limit", "in": "query", "description": "At most this many (default 100).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
                 ],
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {"description": "A page.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubscriptionList"}}}},
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"}
@@ -305,6 +333,8 @@ public enum OpenAPIDocument {
                 "summary": "One of the caller's subscriptions; another key's is a 404.",
                 "security": [{"bearer": []}],
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {"description": "The subscription.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Subscription"}}}},
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -320,6 +350,8 @@ public enum OpenAPIDocument {
                   "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SubscriptionChange"}}}
                 },
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {"description": "The subscription as it is now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Subscription"}}}},
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -334,6 +366,8 @@ public enum OpenAPIDocument {
                 "summary": "Delete it.",
                 "security": [{"bearer": []}],
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "204": {"description": "Deleted."},
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -353,6 +387,8 @@ public enum OpenAPIDocument {
                   {"name": "limit", "in": "query", "description": "At most this many (default 100).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
                 ],
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {"description": "A page.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventList"}}}},
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -371,6 +407,8 @@ public enum OpenAPIDocument {
                   {"name": "limit", "in": "query", "description": "At most this many (default 100).", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}
                 ],
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {"description": "A page.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DeliveryList"}}}},
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -388,6 +426,8 @@ public enum OpenAPIDocument {
                 "summary": "Send an event again, now, with a fresh day of retries: a dead one, a delivered one, or one waiting for its next retry.",
                 "security": [{"bearer": []}],
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "202": {"description": "Scheduled: the event as it is now.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Event"}}}},
                   "400": {"$ref": "#/components/responses/BadRequest"},
                   "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -402,6 +442,8 @@ public enum OpenAPIDocument {
                 "operationId": "openAPIDocument",
                 "summary": "This document.",
                 "responses": {
+                  "414": {"$ref": "#/components/responses/TargetTooLong"},
+                  "431": {"$ref": "#/components/responses/HeadTooLarge"},
                   "200": {"description": "The OpenAPI document.", "content": {"application/json": {"schema": {"type": "object"}}}}
                 }
               }
@@ -434,6 +476,14 @@ public enum OpenAPIDocument {
               },
               "TooLarge": {
                 "description": "The body is over 64 KiB.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+              },
+              "TargetTooLong": {
+                "description": "The request target (path and query) is over 8 KiB; nothing was done.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+              },
+              "HeadTooLarge": {
+                "description": "The request's headers are over 16 KiB (answered, the connection goes on), or its whole head over 64 KiB (answered, then the connection is closed); nothing was done.",
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
               },
               "Unprocessable": {

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import MetricsAPI
@@ -67,6 +68,8 @@ import Testing
                 ("/stream?metrics=x", "/stream", 400),
                 ("/stream?metrics=99", "/stream", 404),
                 ("/?sort=nothing", "/", 400),
+                ("/metrics?pad=" + String(repeating: "x", count: 9_000), "/metrics", 414),
+                ("/rankings?pad=" + String(repeating: "x", count: 9_000), "/rankings", 414),
             ]
             try await api.test { client in
                 for request in requests {
@@ -78,6 +81,35 @@ import Testing
                         let problems = validator.violations(of: json, against: documented)
                         #expect(problems.isEmpty, "\(request.uri): \(problems)")
                     }
+                }
+            }
+        }
+    }
+
+    /// The limits every request meets before any route (HTTPLimitsTests) are in every operation's
+    /// responses, and a 431 matches its schema.
+    @Test func everyOperationDocumentsTheHeadLimits() async throws {
+        let paths = try #require(document["paths"]?.object)
+        var operations = 0
+        for (path, item) in paths {
+            // A path item's other keys (its shared parameters) are not operations.
+            let methods: Set = ["get", "head", "post", "put", "patch", "delete", "options"]
+            for (method, operation) in try #require(item.object) where methods.contains(method) {
+                operations += 1
+                let responses = operation["responses"]?.object ?? [:]
+                #expect(responses["414"] != nil && responses["431"] != nil, "\(method) \(path)")
+            }
+        }
+        #expect(operations >= 20)
+        try await APIHarness.with { api in
+            let validator = SchemaValidator(document: document)
+            try await api.test { client in
+                var headers = HTTPFields()
+                for index in 0..<20 { headers[HTTPField.Name("X-Pad-\(index)")!] = String(repeating: "y", count: 1_000) }
+                try await client.execute(uri: "/metrics", method: .get, headers: headers) { response in
+                    #expect(response.status == .requestHeaderFieldsTooLarge)
+                    let documented = try #require(schema("/metrics", 431))
+                    #expect(validator.violations(of: try response.json, against: documented).isEmpty)
                 }
             }
         }
