@@ -287,3 +287,88 @@ private struct ConstantUpstream: QuoteUpstream {
         Dictionary(uniqueKeysWithValues: tickers.map { ($0, Result { () throws(UpstreamError) in try Quote(price: 1, volume: 1) }) })
     }
 }
+
+/// A poller that shares its tickers through leases, when the leases cannot be renewed: before its
+/// first renewal it polls nothing (it holds nothing yet, and polling the whole plan would poll other
+/// pollers' tickers too); once it held tickers, it goes on polling them, and its cycles wait for
+/// the store.
+@Suite struct PollerSharingTests {
+    private let tickers = ["KRAKEN:BTCUSD", "KRAKEN:ETHUSD"].map { try! Ticker(parsing: $0) }
+
+    private func poller(_ leases: ScriptedLeases, _ upstream: CountingUpstream) -> Poller {
+        Poller(
+            plan: PollPlan(markets: tickers.map { .init(ticker: $0, upstreams: ["counting"]) }, metrics: [.price], interval: .seconds(1)),
+            upstreams: [upstream],
+            store: InMemoryMetricStore(),
+            logger: Logger(label: "test"),
+            sharing: TickerSharing(leases: leases, holder: LeaseHolder(id: "a", name: "a"), interval: .seconds(1))
+        )
+    }
+
+    @Test func aPollerWhoseFirstRenewalFailsPollsNothing() async throws {
+        let leases = ScriptedLeases(successes: 0)
+        let upstream = CountingUpstream()
+        let poller = poller(leases, upstream)
+        let tries = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await poller.run() }
+            defer { group.cancelAll() }
+            return try await eventually(within: .seconds(60)) { leases.calls >= 3 ? leases.calls : nil }
+        }
+        #expect(tries != nil, "the poller tries to renew every cycle")
+        #expect(upstream.asked == 0, "asked for \(upstream.asked) tickers while holding none")
+    }
+
+    @Test func aPollerWhoseRenewalsFailLaterPollsWhatItHeld() async throws {
+        let leases = ScriptedLeases(successes: 1)
+        let upstream = CountingUpstream()
+        let poller = poller(leases, upstream)
+        // One renewal granted both tickers, for one cycle: three cycles asked prove polling went on
+        // while the renewals failed.
+        let asked = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await poller.run() }
+            defer { group.cancelAll() }
+            return try await eventually(within: .seconds(60)) { upstream.cycles >= 3 ? upstream.cycles : nil }
+        }
+        #expect(asked != nil, "polled on after the leases failed: \(upstream.cycles) cycles, \(leases.calls) renewals tried")
+        #expect(upstream.asked == upstream.cycles * 2, "both tickers held are asked each cycle")
+    }
+}
+
+/// Leases granted in full for the first `successes` renewals, then refused, as by a database away.
+private final class ScriptedLeases: TickerLeases {
+    private struct Refused: Error {}
+    private let successes: Int
+    private let count = Mutex(0)
+
+    init(successes: Int) { self.successes = successes }
+
+    var calls: Int { count.withLock { $0 } }
+
+    func share(of tickers: [Ticker], for holder: LeaseHolder, slot: Timestamp, interval: Duration) async throws -> [Ticker] {
+        let call = count.withLock { count in
+            count += 1
+            return count
+        }
+        guard call <= successes else { throw Refused() }
+        return tickers
+    }
+
+    func release(_ holder: LeaseHolder, from slot: Timestamp) async throws {}
+
+    func leaseHolders(at slot: Timestamp) async throws -> [LeaseHolderStatus] { [] }
+}
+
+/// An upstream that quotes 1 and counts what it was asked.
+private final class CountingUpstream: QuoteUpstream {
+    let name = "counting"
+    let endpointDescription = "counting"
+    private let counts = Mutex((cycles: 0, tickers: 0))
+
+    var cycles: Int { counts.withLock { $0.cycles } }
+    var asked: Int { counts.withLock { $0.tickers } }
+
+    func quotes(for tickers: [Ticker], at timestamp: Timestamp) async -> [Ticker: Result<Quote, UpstreamError>] {
+        counts.withLock { $0 = ($0.cycles + 1, $0.tickers + tickers.count) }
+        return Dictionary(uniqueKeysWithValues: tickers.map { ($0, Result { () throws(UpstreamError) in try Quote(price: 1, volume: 1) }) })
+    }
+}
