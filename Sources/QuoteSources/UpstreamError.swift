@@ -52,12 +52,12 @@ public enum UpstreamError: Error, Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .timedOut(let seconds): "no answer within \(seconds.shortDescription)s"
         case .unreachable(let reason): "unreachable: \(reason)"
-        case .httpStatus(let status, let body): "HTTP \(status)" + (body.isEmpty ? "" : ": \(body)")
-        case .malformedBody(let reason): "malformed body: \(reason)"
-        case .exchangeError(let message): "exchange error: \(message)"
+        case .httpStatus(let status, let body): "HTTP \(status)" + (body.isEmpty ? "" : ": \(Self.shown(body))")
+        case .malformedBody(let reason): "malformed body: \(Self.shown(reason))"
+        case .exchangeError(let message): "exchange error: \(Self.shown(message))"
         case .unknownPair(let pair): "the exchange does not list \(pair)"
-        case .invalidValue(let field, let reason): "invalid \(field): \(reason)"
-        case .wrongPair(let asked, let answered): "asked for \(asked) but the answer is for \(answered)"
+        case .invalidValue(let field, let reason): "invalid \(Self.shown(field)): \(Self.shown(reason))"
+        case .wrongPair(let asked, let answered): "asked for \(asked) but the answer is for \(Self.shown(answered))"
         case .staleQuote(let age, let maximum):
             "the quote is \(age.shortDescription)s old, more than the \(maximum.shortDescription)s allowed (max_quote_age_seconds)"
         case .rateLimited(let retryAfter):
@@ -66,5 +66,24 @@ public enum UpstreamError: Error, Hashable, Sendable, CustomStringConvertible {
         case .notSent(let reason): "not asked: \(reason)"
         case .cancelled: "cancelled by shutdown"
         }
+    }
+
+    /// The longest text from an answer that a description repeats.
+    static let shownCharacters = 200
+
+    /// `text`, which came from an exchange, as the logs and `/status` show it: at most
+    /// ``shownCharacters`` characters, and control characters (a line break that would start a
+    /// forged log line, an escape sequence for a terminal) written as `\u{...}`.
+    static func shown(_ text: String) -> String {
+        var shown = ""
+        for character in text.prefix(shownCharacters) {
+            let unseen = character.unicodeScalars.contains { [.control, .format].contains($0.properties.generalCategory) }
+            if unseen {
+                shown += character.unicodeScalars.map { "\\u{\(String($0.value, radix: 16))}" }.joined()
+            } else {
+                shown.append(character)
+            }
+        }
+        return text.count > shownCharacters ? shown + "… (\(text.utf8.count) bytes)" : shown
     }
 }
