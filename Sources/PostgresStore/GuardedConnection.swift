@@ -65,6 +65,8 @@ struct GuardedConnection: Sendable {
     }
 
     private func requireOpen() throws {
+        // The whole point: the look and the send happen on the loop (see the type's comment).
+        connection.eventLoop.assertInEventLoop()
         guard !connection.isClosed else { throw PostgresConnectionClosed() }
     }
 }

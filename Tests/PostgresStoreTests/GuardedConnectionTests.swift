@@ -11,8 +11,9 @@ import Testing
 /// caller waits for ever: the poller's stall when PostgreSQL went away mid-operation).
 ///
 /// Each statement runs in a task of its own, watched with a deadline: one that hangs cannot be
-/// cancelled, and a task group would wait for it, so the test would hang instead of failing.
-@Suite(.enabled(if: TestPostgres.isAvailable, Comment(rawValue: TestPostgres.skipReason)))
+/// cancelled, and a task group would wait for it, so the test would hang instead of failing. The
+/// deadline (60 s) is far beyond any statement's time on a loaded machine: only a hang reaches it.
+@Suite(.enabled(if: TestPostgres.isAvailable, Comment(rawValue: TestPostgres.skipReason)), .timeLimit(.minutes(3)))
 struct GuardedConnectionTests {
     private let logger = Logger(label: "test")
 
@@ -20,7 +21,7 @@ struct GuardedConnectionTests {
         let location = try #require(TestPostgres.server).location
         let connection = try await location.connect(logger: logger)
         try await connection.close()
-        let outcome = try await Self.outcome(within: .seconds(10)) {
+        let outcome = try await Self.outcome(within: .seconds(60)) {
             try await GuardedConnection(connection).query("SELECT 1", logger: logger)
         }
         #expect(outcome == .failed("\(PostgresConnectionClosed())"))
@@ -36,7 +37,7 @@ struct GuardedConnectionTests {
             let guarded = GuardedConnection(connection)
             let _: EventLoopFuture<Void> = connection.close()
             for _ in 0..<(round * 20) { _ = connection.isClosed }
-            let outcome = try await Self.outcome(within: .seconds(10)) {
+            let outcome = try await Self.outcome(within: .seconds(60)) {
                 try await guarded.query("SELECT 1", logger: logger)
             }
             #expect(outcome != .hung, "round \(round): the statement never ended")
@@ -50,7 +51,7 @@ struct GuardedConnectionTests {
     @Test func aTransactionWhoseConnectionClosesUnderItFails() async throws {
         let location = try #require(TestPostgres.server).location
         let connection = try await location.connect(logger: logger)
-        let outcome = try await Self.outcome(within: .seconds(10)) {
+        let outcome = try await Self.outcome(within: .seconds(60)) {
             try await GuardedConnection(connection).inTransaction(logger: logger) { transaction in
                 try await transaction.query("SELECT 1", logger: logger)
                 try await connection.close()

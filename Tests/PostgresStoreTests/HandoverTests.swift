@@ -7,7 +7,8 @@ import Testing
 /// can come in: the pool's offer or failure, the caller's take, its timeout and its cancellation.
 /// Whatever the order, the caller gets the connection or an error once, and the pool's task gets
 /// the connection back (or never lends it).
-@Suite struct HandoverTests {
+// A regression here would leave a test waiting for ever rather than failing: the limit ends it.
+@Suite(.timeLimit(.minutes(2))) struct HandoverTests {
     private struct Refused: Error, Equatable {}
 
     @Test func anOfferBeforeTheTakeIsTaken() async throws {

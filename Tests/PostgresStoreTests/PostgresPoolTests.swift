@@ -8,7 +8,7 @@ import Testing
 /// The pool's bounds on waiting: a wait that runs out fails saying how long it waited; only a
 /// server that gives no connection at all (not a busy pool) shortens the next waits; past its
 /// bound of queued operations, an operation fails at once; a stopped pool refuses at once.
-@Suite(.enabled(if: TestPostgres.isAvailable, Comment(rawValue: TestPostgres.skipReason)))
+@Suite(.enabled(if: TestPostgres.isAvailable, Comment(rawValue: TestPostgres.skipReason)), .timeLimit(.minutes(2)))
 struct PostgresPoolTests {
     private let logger = Logger(label: "test")
 
@@ -53,7 +53,7 @@ struct PostgresPoolTests {
                 await #expect(throws: PostgresUnreachable(waited: .zero)) { try await pool.withConnection { _ in } }
             }
             // Given back, and counted off once the pool's task has it again: room again.
-            let answer = try await eventually {
+            let answer = try await eventually(within: .seconds(60)) {
                 try? await pool.withConnection { try await $0.query("SELECT 1", logger: logger).single(Int.self) }
             }
             #expect(answer == 1)
