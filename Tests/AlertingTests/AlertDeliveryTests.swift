@@ -71,7 +71,7 @@ import Testing
         }
 
         func dispatcher(
-            timeout: Duration = .seconds(5), newEvents: Doorbell = Doorbell(), allowPrivateTargets: Bool = true
+            timeout: Duration = .seconds(30), newEvents: Doorbell = Doorbell(), allowPrivateTargets: Bool = true
         ) -> WebhookDispatcher {
             let clock = self.clock
             return WebhookDispatcher(
@@ -91,7 +91,7 @@ import Testing
 
         /// Waits until the subscription's attempts number `count`.
         func waitForAttempts(_ count: Int, of subscription: Subscription) async throws -> [DeliveryAttempt] {
-            let attempts = try await eventually(within: .seconds(20)) {
+            let attempts = try await eventually(within: .seconds(60)) {
                 let attempts = try await self.attempts(of: subscription)
                 return attempts.count >= count ? attempts : nil
             }
@@ -267,7 +267,7 @@ import Testing
             #expect(try await harness.detect(200) == 1)
             // The first dispatcher claims the event and sends it, then dies before any answer
             // (its task cancelled, as abrupt as a kill: nothing reported, nothing released).
-            let first = harness.dispatcher(timeout: .seconds(2))
+            let first = harness.dispatcher(timeout: .seconds(30))
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await first.dispatch() }
                 _ = try? await eventually { receiver.received(on: "/lease").isEmpty ? nil : true }
@@ -275,11 +275,11 @@ import Testing
             }
             receiver.release()
             #expect(try await harness.attempts(of: subscription).isEmpty)
-            let second = harness.dispatcher(timeout: .seconds(2))
+            let second = harness.dispatcher(timeout: .seconds(30))
             try await withRunningService(second) {
                 // Held by the lease: nothing is sent again before it runs out.
                 harness.clock.advance(seconds: 5)
-                let lease = WebhookDispatcher.Configuration(timeout: .seconds(2)).lease
+                let lease = WebhookDispatcher.Configuration(timeout: .seconds(30)).lease
                 #expect(
                     try await harness.outbox.claimEvents(limit: 1, holder: "probe", now: harness.clock.now, leaseUntil: harness.clock.now)
                         .isEmpty)

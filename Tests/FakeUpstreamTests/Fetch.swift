@@ -17,7 +17,7 @@ struct Fetched {
 }
 
 /// GET `url` over real HTTP with a deadline on the whole exchange, body included.
-func fetch(_ url: String, within deadline: Duration = .seconds(5)) async throws -> Fetched {
+func fetch(_ url: String, within deadline: Duration = .seconds(60)) async throws -> Fetched {
     let request = HTTPClientRequest(url: url)
     let response = try await HTTPClient.shared.execute(request, deadline: .now() + TimeAmount(deadline))
     let body = try await response.body.collect(upTo: 16 << 20)
@@ -27,7 +27,7 @@ func fetch(_ url: String, within deadline: Duration = .seconds(5)) async throws 
 }
 
 /// Waits for `condition` at most `deadline`: the bounded way to wait for the server's side.
-func waitUntil(within deadline: Duration = .seconds(5), _ condition: () -> Bool) async throws -> Bool {
+func waitUntil(within deadline: Duration = .seconds(60), _ condition: () -> Bool) async throws -> Bool {
     let clock = ContinuousClock()
     let end = clock.now + deadline
     while !condition() {

@@ -280,7 +280,7 @@ import Testing
                             // until one is recorded after that.
                             var episode = 0
                             var revision = subscription.revision
-                            let alert = try await eventually(within: .seconds(20), every: .milliseconds(100)) { () -> ServerSentEvent? in
+                            let alert = try await eventually(within: .seconds(60), every: .milliseconds(100)) { () -> ServerSentEvent? in
                                 episode += 1
                                 let state = AlertState(status: .firing, streak: 0, episode: episode, lastSent: .now, episodeSent: true)
                                 // As the detector writes it (Alerting's AlertEventData).
@@ -414,7 +414,10 @@ import Testing
     }
 
     @Test func shutdownEndsOpenStreamsPromptly() async throws {
-        let harness = Harness()
+        // No heartbeat for ten minutes: a stream that ends before that ended with the shutdown.
+        var configuration = SampleStream.Configuration()
+        configuration.heartbeat = .seconds(600)
+        let harness = Harness(configuration: configuration)
         try await harness.cycle([harness.btc: 100])
         let (ports, port) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
@@ -435,8 +438,8 @@ import Testing
                 _ = try await events.next()
                 #expect(harness.stream.clients == 1)
                 await group.triggerGracefulShutdown()
-                // At once: the graceful shutdown cancels the stream's writer, not a tick or a heartbeat.
-                #expect(try await events.ends(within: .seconds(10)))
+                // The graceful shutdown cancels the stream's writer, not a tick or a heartbeat.
+                #expect(try await events.ends(within: .seconds(120)))
             }
             try await tasks.waitForAll()
         }

@@ -13,7 +13,7 @@ import Testing
     /// real now, because an exchange's history reaches back from the real now (Kraken keeps its
     /// last 720 candles, and the adapter picks its interval by that).
     let now = Timestamp.now.roundedDown(toMultipleOf: .seconds(3_600))
-    let http = UpstreamHTTPClient(timeout: .seconds(5), retry: .never, rateLimit: RateLimit(requests: 1_000, per: .seconds(1)))
+    let http = UpstreamHTTPClient(timeout: .seconds(30), retry: .never, rateLimit: RateLimit(requests: 1_000, per: .seconds(1)))
 
     struct Case: Sendable, CustomStringConvertible {
         let exchange: FakeUpstream.Exchange

@@ -283,7 +283,7 @@ final class ScriptedUpstream: CandleUpstream {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await poller.run() }
             defer { group.cancelAll() }
-            let polled = try await eventually(within: .seconds(20)) {
+            let polled = try await eventually(within: .seconds(60)) {
                 upstream.asked.contains(btc) && upstream.candleTickers == [btc] ? true : nil
             }
             #expect(polled == true, "BTC is backfilled and polled")
@@ -291,13 +291,13 @@ final class ScriptedUpstream: CandleUpstream {
             poller.assign([.init(ticker: eth, upstreams: ["kraken"])])
             #expect(poller.monitor.snapshot().tickers.map(\.ticker) == [eth], "the status follows the markets")
             let askedBefore = upstream.asked.count
-            let taken = try await eventually(within: .seconds(20)) { () -> [Ticker]? in
+            let taken = try await eventually(within: .seconds(60)) { () -> [Ticker]? in
                 let since = Array(upstream.asked.dropFirst(askedBefore))
                 return since.contains(eth) && upstream.candleTickers == [btc, eth] ? since : nil
             }
             #expect(taken != nil, "ETH is backfilled and polled")
             // Every cycle that began after the change asks for ETH alone.
-            let later = try await eventually(within: .seconds(20)) { () -> [Ticker]? in
+            let later = try await eventually(within: .seconds(60)) { () -> [Ticker]? in
                 let since = Array(upstream.asked.dropFirst(askedBefore))
                 return since.count >= 3 ? since : nil
             }

@@ -104,7 +104,7 @@ import Testing
                 )
                 let cycle = Task { await poller.pollOnce() }
                 // Kraken has answered and Zonda is still thinking: then the shutdown comes.
-                let asked = try await eventually(within: .seconds(20)) {
+                let asked = try await eventually(within: .seconds(60)) {
                     kraken.batches == 1 && fake.requestCount(on: .quotes(.zonda)) >= 1 ? true : nil
                 }
                 #expect(asked == true, "both upstreams were asked: \(fake.requests)")

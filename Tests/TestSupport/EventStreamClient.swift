@@ -65,7 +65,7 @@ public final class EventStream: Sendable {
 
     /// The next event or comment, `nil` once the stream has ended; throws when `deadline` passes
     /// first.
-    public func next(within deadline: Duration = .seconds(10)) async throws -> ServerSentEvent? {
+    public func next(within deadline: Duration = .seconds(60)) async throws -> ServerSentEvent? {
         let clock = ContinuousClock()
         let end = clock.now + deadline
         while true {
@@ -80,7 +80,7 @@ public final class EventStream: Sendable {
     }
 
     /// The next event that is not a comment, `nil` once the stream has ended.
-    public func nextEvent(within deadline: Duration = .seconds(10)) async throws -> ServerSentEvent? {
+    public func nextEvent(within deadline: Duration = .seconds(60)) async throws -> ServerSentEvent? {
         let end = ContinuousClock.now + deadline
         while let event = try await next(within: end - .now) {
             if event.comment == nil { return event }

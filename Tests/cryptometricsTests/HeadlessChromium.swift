@@ -44,7 +44,7 @@ final class HeadlessChromium {
         try process.run()
         defer { kill(process.processIdentifier, SIGKILL) }
         let base = "http://127.0.0.1:\(port)"
-        let ready = try await eventually(within: .seconds(20), every: .milliseconds(100)) {
+        let ready = try await eventually(within: .seconds(60), every: .milliseconds(100)) {
             (try? await request("GET", base + "/status"))?["value"].flatMap { $0 as? [String: Any] }?["ready"] as? Bool == true
                 ? true : nil
         }

@@ -14,7 +14,7 @@ import Testing
         let process = try RunningProcess(arguments, in: directory, separateOutput: true)
         let status = try await process.exitStatus(within: .seconds(60))
         // The pipes may deliver their last bytes just after the exit is seen.
-        _ = try await eventually(within: .seconds(10)) { process.printed.isEmpty || process.printed.hasSuffix("\n") ? true : nil }
+        _ = try await eventually(within: .seconds(60)) { process.printed.isEmpty || process.printed.hasSuffix("\n") ? true : nil }
         return (status, process.printed, process.log)
     }
 
@@ -51,7 +51,7 @@ import Testing
             func status(_ key: String?) async throws -> Int {
                 var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/subscriptions")
                 if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
-                return Int(try await HTTPClient.shared.execute(request, timeout: .seconds(10)).status.code)
+                return Int(try await HTTPClient.shared.execute(request, timeout: .seconds(30)).status.code)
             }
             #expect(try await status(key) == 200)
             #expect(try await status(nil) == 401)
@@ -69,7 +69,7 @@ import Testing
             #expect(try await store.activeKey(hash: secret.hash) == nil)
             #expect(try await status(key) == 401, "a revoked key opens nothing in a running instance either")
             service.signal(SIGTERM)
-            #expect(try await service.exitStatus(within: .seconds(10)) == 0)
+            #expect(try await service.exitStatus(within: .seconds(30)) == 0)
             let again = try await run(["keys", "revoke", "ci"] + database, in: directory)
             #expect(again.status != 0 && again.log.contains("no active key named \"ci\""), "\(again.log)")
         }

@@ -72,14 +72,14 @@ final class RunningProcess: Sendable {
     }
 
     /// Waits for a line containing `text`, up to `deadline`; returns that line.
-    func line(containing text: String, within deadline: Duration = .seconds(20)) async throws -> String? {
+    func line(containing text: String, within deadline: Duration = .seconds(60)) async throws -> String? {
         try await eventually(within: deadline) { [self] in
             log.split(separator: "\n").first { $0.contains(text) }.map(String.init)
         }
     }
 
     /// The port from the "serving the API on http://host:port" line.
-    func apiPort(within deadline: Duration = .seconds(20)) async throws -> Int? {
+    func apiPort(within deadline: Duration = .seconds(60)) async throws -> Int? {
         guard let line = try await line(containing: "serving the API on http://", within: deadline) else { return nil }
         let address = line.components(separatedBy: "http://")[1].prefix { !$0.isWhitespace }
         return address.split(separator: ":").last.flatMap { Int($0) }

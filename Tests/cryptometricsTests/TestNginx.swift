@@ -54,7 +54,7 @@ struct TestNginx {
         try process.run()
         base = "http://127.0.0.1:\(port)"
         let url = "\(base)/healthz"
-        let answering = try await eventually(within: .seconds(20)) { () -> Bool? in
+        let answering = try await eventually(within: .seconds(60)) { () -> Bool? in
             let response = try? await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(2))
             return response?.status == .ok ? true : nil
         }
