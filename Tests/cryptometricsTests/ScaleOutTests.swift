@@ -43,6 +43,16 @@ extension ProcessSuites {
                 && shares.values.allSatisfy { abs(Double($0) - fair) <= max(1, fair * 0.1) }
         }
 
+        /// Waits up to a minute for `pollers` to share the tickers fairly, as `apiBase`'s `/status`
+        /// shows them; records `what` with the shares last seen if they never do.
+        private static func expectBalanced(pollers: Int, on apiBase: String, _ what: String) async throws {
+            let balanced = try await eventually(within: .seconds(60)) {
+                let shares = try await Self.shares(apiBase)
+                return Self.balanced(shares, pollers: pollers) ? shares : nil
+            }
+            if balanced == nil { Issue.record("\(what): \(try await Self.shares(apiBase))") }
+        }
+
         @Test func pollersShareTheTickersSurviveKillNineAndInstancesServeTheSameBytes() async throws {
             let fake = FakeUpstream()
             let tickers = (1...Self.tickerCount).map { index in
@@ -75,12 +85,7 @@ extension ProcessSuites {
                         let second = try startPoller()
 
                         // Shared within a few intervals, and each within 10% (or one ticker) of half.
-                        let halves = try await eventually(within: .seconds(60)) {
-                            let shares = try await Self.shares(apiBases[0])
-                            return Self.balanced(shares, pollers: 2) ? shares : nil
-                        }
-                        let sharesAfterStart = try await Self.shares(apiBases[0])
-                        #expect(halves != nil, "\(sharesAfterStart)")
+                        try await Self.expectBalanced(pollers: 2, on: apiBases[0], "the pollers share")
 
                         // One poller dies mid-cycle; the other takes everything over, then shares again
                         // with its restarted replacement.
@@ -88,19 +93,9 @@ extension ProcessSuites {
                         #expect(try await first.exitStatus(within: .seconds(30)) != nil)
                         // No later than its death: the slot it died in, as the leases count it.
                         let firstDied = Timestamp.now.roundedDown(toMultipleOf: .seconds(1))
-                        let taken = try await eventually(within: .seconds(60)) {
-                            let shares = try await Self.shares(apiBases[0])
-                            return Self.balanced(shares, pollers: 1) ? shares : nil
-                        }
-                        let sharesAfterKill = try await Self.shares(apiBases[0])
-                        #expect(taken != nil, "the survivor takes over: \(sharesAfterKill)")
+                        try await Self.expectBalanced(pollers: 1, on: apiBases[0], "the survivor takes over")
                         let restarted = try startPoller()
-                        let rebalanced = try await eventually(within: .seconds(60)) {
-                            let shares = try await Self.shares(apiBases[1])
-                            return Self.balanced(shares, pollers: 2) ? shares : nil
-                        }
-                        let sharesAfterRestart = try await Self.shares(apiBases[1])
-                        #expect(rebalanced != nil, "\(sharesAfterRestart)")
+                        try await Self.expectBalanced(pollers: 2, on: apiBases[1], "the restarted poller shares again")
                         // A few slots with both sharing again.
                         _ = try await restarted.line(containing: "] cycle ", within: .seconds(30))
                         let settledLines = restarted.log.split(separator: "\n").filter { $0.contains("] cycle ") }.count
